@@ -1,0 +1,201 @@
+#include "bus.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct omo_sock {
+	nng_socket s;
+	omo_sock_kind kind;
+	int fd;
+};
+
+static omo_err fail_nng(omo_error_detail *d, int rv, const char *what, const char *url)
+{
+	return omo_fail(d, rv == NNG_ENOMEM ? OMO_E_NOMEM : OMO_E_IO, "%s %s: %s", what,
+			url ? url : "", nng_strerror(rv));
+}
+
+static int sock_open(omo_sock *s, omo_sock_kind kind)
+{
+	int rv;
+	switch (kind) {
+	case OMO_REP: rv = nng_rep0_open_raw(&s->s); break;
+	case OMO_PUB: rv = nng_pub0_open(&s->s); break;
+	case OMO_SUB: rv = nng_sub0_open(&s->s); break;
+	default: rv = nng_req0_open(&s->s); break;
+	}
+	if (rv != 0)
+		return rv;
+	s->kind = kind;
+	nng_socket_set_size(s->s, NNG_OPT_RECVMAXSZ, OMO_MAX_MESSAGE);
+	nng_socket_set_ms(s->s, NNG_OPT_RECONNMINT, 20);
+	nng_socket_set_ms(s->s, NNG_OPT_RECONNMAXT, 2000);
+	nng_socket_set_bool(s->s, NNG_OPT_TCP_KEEPALIVE, true);
+	/* Deep queues make drops rare; the outbox and gap repair make them harmless. */
+	if (kind == OMO_PUB)
+		nng_socket_set_int(s->s, NNG_OPT_SENDBUF, 8192);
+	if (kind == OMO_SUB || kind == OMO_REP)
+		nng_socket_set_int(s->s, NNG_OPT_RECVBUF, 8192);
+	if (kind == OMO_SUB)
+		rv = nng_socket_set(s->s, NNG_OPT_SUB_SUBSCRIBE, "", 0);
+	if (rv == 0 && kind != OMO_PUB)
+		rv = nng_socket_get_int(s->s, NNG_OPT_RECVFD, &s->fd);
+	return rv;
+}
+
+omo_err omo_sock_listen(omo_sock **sp, omo_sock_kind kind, const char *url, omo_error_detail *d)
+{
+	omo_sock *s = calloc(1, sizeof(*s));
+	int rv;
+	*sp = NULL;
+	if (s == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	s->fd = -1;
+	if ((rv = sock_open(s, kind)) != 0 || (rv = nng_listen(s->s, url, NULL, 0)) != 0) {
+		nng_close(s->s);
+		free(s);
+		return fail_nng(d, rv, "listen on", url);
+	}
+	*sp = s;
+	return OMO_E_OK;
+}
+
+omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls, unsigned n,
+		      int timeout_ms, omo_error_detail *d)
+{
+	omo_sock *s = calloc(1, sizeof(*s));
+	int rv;
+	*sp = NULL;
+	if (s == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	s->fd = -1;
+	if ((rv = sock_open(s, kind)) != 0) {
+		free(s);
+		return fail_nng(d, rv, "open", NULL);
+	}
+	if (kind == OMO_REQ) {
+		nng_socket_set_ms(s->s, NNG_OPT_RECVTIMEO, timeout_ms);
+		nng_socket_set_ms(s->s, NNG_OPT_SENDTIMEO, timeout_ms);
+		/* Resend sooner than nng's 60 s: the server answers a repeat from its stored reply. */
+		nng_socket_set_ms(s->s, NNG_OPT_REQ_RESENDTIME, timeout_ms / 4 > 250 ? timeout_ms / 4 : 250);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if ((rv = nng_dial(s->s, urls[i], NULL, NNG_FLAG_NONBLOCK)) != 0) {
+			nng_close(s->s);
+			free(s);
+			return fail_nng(d, rv, "dial", urls[i]);
+		}
+	*sp = s;
+	return OMO_E_OK;
+}
+
+void omo_sock_close(omo_sock *s)
+{
+	if (s == NULL)
+		return;
+	nng_close(s->s);
+	free(s);
+}
+
+int omo_sock_fd(omo_sock *s)
+{
+	return s->fd;
+}
+
+omo_err omo_sock_recv(omo_sock *s, omo_bus_msg **m, bool wait)
+{
+	nng_msg *msg;
+	int rv = nng_recvmsg(s->s, &msg, wait ? 0 : NNG_FLAG_NONBLOCK);
+	if (rv == NNG_EAGAIN)
+		return OMO_E_NOT_FOUND;
+	if (rv == NNG_ETIMEDOUT)
+		return OMO_E_UNAVAILABLE;
+	if (rv != 0)
+		return OMO_E_IO;
+	*m = (omo_bus_msg *)msg;
+	return OMO_E_OK;
+}
+
+const void *omo_bus_msg_data(const omo_bus_msg *m)
+{
+	return nng_msg_body((nng_msg *)m);
+}
+
+size_t omo_bus_msg_len(const omo_bus_msg *m)
+{
+	return nng_msg_len((nng_msg *)m);
+}
+
+void omo_bus_msg_free(omo_bus_msg *m)
+{
+	if (m != NULL)
+		nng_msg_free((nng_msg *)m);
+}
+
+omo_err omo_bus_reply(omo_sock *s, omo_bus_msg *req, const void *data, size_t len)
+{
+	nng_msg *m = (nng_msg *)req;
+	/* Raw REP: keep the header (the route back to the requester), swap the body. */
+	nng_msg_clear(m);
+	if (nng_msg_append(m, data, len) != 0) {
+		nng_msg_free(m);
+		return OMO_E_NOMEM;
+	}
+	int rv = nng_sendmsg(s->s, m, NNG_FLAG_NONBLOCK);
+	if (rv != 0) {
+		nng_msg_free(m); /* a failed send leaves the message ours */
+		return OMO_E_IO;
+	}
+	return OMO_E_OK;
+}
+
+omo_err omo_sock_send(omo_sock *s, const void *data, size_t len)
+{
+	int rv = nng_send(s->s, (void *)data, len, NNG_FLAG_NONBLOCK);
+	return rv == 0 ? OMO_E_OK : rv == NNG_EAGAIN ? OMO_E_UNAVAILABLE : OMO_E_IO;
+}
+
+omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_detail *d)
+{
+	omo_buf b = {0};
+	omo_err e = omo_msg_encode(req, &b, d);
+	memset(reply, 0, sizeof(*reply));
+	if (e != OMO_E_OK)
+		return e;
+	int rv = nng_send(s->s, b.data, b.len, 0);
+	omo_buf_fini(&b);
+	if (rv != 0)
+		return omo_fail(d, OMO_E_UNAVAILABLE, "send %s: %s", omo_msg_name(req->type),
+				nng_strerror(rv));
+	for (;;) {
+		nng_msg *m;
+		if ((rv = nng_recvmsg(s->s, &m, 0)) != 0)
+			return omo_fail(d, OMO_E_UNAVAILABLE, "no reply to %s: %s",
+					omo_msg_name(req->type), nng_strerror(rv));
+		e = omo_msg_decode(nng_msg_body(m), nng_msg_len(m), reply, d);
+		nng_msg_free(m);
+		if (e != OMO_E_OK)
+			return e;
+		if (memcmp(&reply->corr, &req->id, sizeof(req->id)) == 0)
+			break;
+		omo_msg_fini(reply); /* a late reply to an earlier request: not ours */
+	}
+	if (reply->type == OMO_MSG_ERROR) {
+		omo_err code = omo_err_from_name(reply->body.error.code);
+		if (code == OMO_E_COUNT)
+			code = OMO_E_INTERNAL;
+		return omo_fail(d, code, "%s", reply->body.error.message);
+	}
+	return OMO_E_OK;
+}
+
+void omo_endpoint(char *out, size_t n, const char *run_dir, const char *service, const char *kind)
+{
+	snprintf(out, n, "ipc://%s/%s.%s", run_dir, service, kind);
+}

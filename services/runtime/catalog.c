@@ -1,0 +1,221 @@
+#include "catalog.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int omo_csv_split(char *line, char **fields, int max)
+{
+	int n = 0;
+	line[strcspn(line, "\r\n")] = '\0';
+	while (n < max) {
+		fields[n++] = line;
+		char *comma = strchr(line, ',');
+		if (comma == NULL)
+			break;
+		*comma = '\0';
+		line = comma + 1;
+	}
+	return n;
+}
+
+static int parse_i64(const char *s, int64_t *v)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (errno || end == s || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* degrees with up to 6 decimals to micro-degrees, without floating point */
+static int parse_udeg(const char *s, int64_t *v)
+{
+	int64_t whole = 0, frac = 0;
+	int neg = *s == '-', digits = 0;
+	if (neg || *s == '+')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -1;
+	while (*s >= '0' && *s <= '9')
+		whole = whole * 10 + (*s++ - '0');
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			if (digits < 6) {
+				frac = frac * 10 + (*s - '0');
+				digits++;
+			}
+	if (*s || whole > 180)
+		return -1;
+	while (digits++ < 6)
+		frac *= 10;
+	*v = (neg ? -1 : 1) * (whole * 1000000 + frac);
+	return 0;
+}
+
+static uint32_t parse_caps(char *s)
+{
+	uint32_t caps = 0;
+	for (char *tok = strtok(s, "|"); tok; tok = strtok(NULL, "|")) {
+		if (strcmp(tok, "ship") == 0)
+			caps |= RT_CAP_SHIP;
+		else if (strcmp(tok, "pickup") == 0)
+			caps |= RT_CAP_PICKUP;
+		else if (strcmp(tok, "dropship") == 0)
+			caps |= RT_CAP_DROPSHIP;
+		else
+			return UINT32_MAX;
+	}
+	return caps;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	return strcmp(((const omo_node_info *)a)->id, ((const omo_node_info *)b)->id);
+}
+
+static int cmp_sku(const void *a, const void *b)
+{
+	return strcmp(((const omo_sku_info *)a)->sku, ((const omo_sku_info *)b)->sku);
+}
+
+/* grow doubles *items when full; returns -1 without memory. */
+static int grow(void **items, uint32_t n, uint32_t *cap, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	uint32_t c = *cap ? *cap * 2 : 64;
+	void *p = realloc(*items, (size_t)c * size);
+	if (p == NULL)
+		return -1;
+	*items = p;
+	*cap = c;
+	return 0;
+}
+
+static int load_nodes(omo_catalog *c, const char *path, char *err, size_t errlen)
+{
+	char line[512], *f[6];
+	int lineno = 0;
+	uint32_t cap = 0;
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		if (++lineno == 1 || line[0] == '\n' || line[0] == '#')
+			continue;
+		omo_node_info n = {0};
+		int type;
+		if (omo_csv_split(line, f, 6) != 6 || strlen(f[0]) == 0 || strlen(f[0]) > RT_ID_MAX ||
+		    (type = omo_enum_parse(&omo_enum_node_type, f[1], strlen(f[1]))) < 0 ||
+		    parse_udeg(f[3], &n.lat_udeg) || parse_udeg(f[4], &n.lon_udeg) ||
+		    (n.caps = parse_caps(f[5])) == UINT32_MAX ||
+		    grow((void **)&c->nodes, c->n_nodes, &cap, sizeof(n))) {
+			snprintf(err, errlen, "%s:%d: expected id,type,name,lat,lon,capabilities",
+				 path, lineno);
+			fclose(fp);
+			return -1;
+		}
+		snprintf(n.id, sizeof(n.id), "%s", f[0]);
+		snprintf(n.name, sizeof(n.name), "%s", f[2]);
+		n.type = (omo_node_type)type;
+		c->nodes[c->n_nodes++] = n;
+	}
+	fclose(fp);
+	qsort(c->nodes, c->n_nodes, sizeof(*c->nodes), cmp_node);
+	return 0;
+}
+
+static int load_skus(omo_catalog *c, const char *path, char *err, size_t errlen)
+{
+	char line[512], *f[4];
+	int lineno = 0;
+	uint32_t cap = 0;
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		if (++lineno == 1 || line[0] == '\n' || line[0] == '#')
+			continue;
+		omo_sku_info s = {0};
+		if (omo_csv_split(line, f, 4) != 4 || strlen(f[0]) == 0 || strlen(f[0]) > 64 ||
+		    parse_i64(f[2], &s.weight_g) || parse_i64(f[3], &s.price_minor) ||
+		    grow((void **)&c->skus, c->n_skus, &cap, sizeof(s))) {
+			snprintf(err, errlen, "%s:%d: expected sku,name,weight_g,price_minor", path,
+				 lineno);
+			fclose(fp);
+			return -1;
+		}
+		snprintf(s.sku, sizeof(s.sku), "%s", f[0]);
+		snprintf(s.name, sizeof(s.name), "%s", f[1]);
+		c->skus[c->n_skus++] = s;
+	}
+	fclose(fp);
+	qsort(c->skus, c->n_skus, sizeof(*c->skus), cmp_sku);
+	return 0;
+}
+
+int omo_catalog_load(omo_catalog *c, const char *dir, char *err, size_t errlen)
+{
+	char path[600];
+	memset(c, 0, sizeof(*c));
+	snprintf(path, sizeof(path), "%s/nodes.csv", dir);
+	if (load_nodes(c, path, err, errlen) != 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/skus.csv", dir);
+	if (load_skus(c, path, err, errlen) != 0)
+		goto fail;
+	for (uint32_t i = 1; i < c->n_nodes; i++)
+		if (strcmp(c->nodes[i - 1].id, c->nodes[i].id) == 0) {
+			snprintf(err, errlen, "%s/nodes.csv: node %s twice", dir, c->nodes[i].id);
+			goto fail;
+		}
+	for (uint32_t i = 1; i < c->n_skus; i++)
+		if (strcmp(c->skus[i - 1].sku, c->skus[i].sku) == 0) {
+			snprintf(err, errlen, "%s/skus.csv: SKU %s twice", dir, c->skus[i].sku);
+			goto fail;
+		}
+	return 0;
+fail:
+	omo_catalog_fini(c);
+	return -1;
+}
+
+void omo_catalog_fini(omo_catalog *c)
+{
+	free(c->nodes);
+	free(c->skus);
+	memset(c, 0, sizeof(*c));
+}
+
+int omo_catalog_node_index(const omo_catalog *c, const char *id)
+{
+	omo_node_info key;
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	if (strlen(id) > RT_ID_MAX || c->n_nodes == 0)
+		return -1;
+	const omo_node_info *n = bsearch(&key, c->nodes, c->n_nodes, sizeof(key), cmp_node);
+	return n ? (int)(n - c->nodes) : -1;
+}
+
+const omo_node_info *omo_catalog_node(const omo_catalog *c, const char *id)
+{
+	int i = omo_catalog_node_index(c, id);
+	return i < 0 ? NULL : &c->nodes[i];
+}
+
+const omo_sku_info *omo_catalog_sku(const omo_catalog *c, const char *sku)
+{
+	omo_sku_info key;
+	if (strlen(sku) > 64 || c->n_skus == 0)
+		return NULL;
+	snprintf(key.sku, sizeof(key.sku), "%s", sku);
+	return bsearch(&key, c->skus, c->n_skus, sizeof(key), cmp_sku);
+}

@@ -1,0 +1,494 @@
+#include "core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "log.h"
+
+#define MAX_APP_TABLES 24
+#define FETCH_MAX_BYTES (1u << 20) /* of events per fetch reply */
+
+/* Tables of the core itself, after the service's own. */
+enum { T_OUTBOX, T_INBOX, T_REPLIES, T_META, N_CORE_TABLES };
+static const char *const core_tables[] = {"omo.outbox", "omo.inbox", "omo.replies", "omo.meta"};
+
+struct omo_core {
+	const omo_handlers *h;
+	void *app;
+	omo_store *store;
+	unsigned base; /* index of the first core table */
+	omo_txn *batch;
+	uint64_t epoch;
+	uint64_t seq;           /* last sequence written (committed or in the batch) */
+	uint64_t committed_seq; /* last sequence committed */
+	omo_buf *pending;       /* encoded events of the open batch */
+	size_t n_pending, cap_pending;
+	size_t n_published; /* events of the last committed batch, from pending[0] */
+	omo_caller_fn caller;
+	void *caller_arg;
+	omo_clock_fn clock;
+	void *clock_arg;
+};
+
+typedef struct inbox_row {
+	uint8_t epoch[8];
+	uint8_t seq[8];
+} inbox_row;
+
+static int64_t wall_clock(void *arg)
+{
+	struct timeval tv;
+	(void)arg;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+omo_err omo_core_open(omo_core **cp, const omo_handlers *h, void *app, const char *data_dir,
+		      size_t map_bytes, bool sync, omo_error_detail *d)
+{
+	const char *names[MAX_APP_TABLES + N_CORE_TABLES];
+	omo_core *c;
+	omo_txn *t;
+	omo_val k, v;
+	omo_err e;
+
+	*cp = NULL;
+	if (h->n_tables > MAX_APP_TABLES)
+		return omo_fail(d, OMO_E_INTERNAL, "%s: too many tables", h->name);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	c->h = h;
+	c->app = app;
+	c->base = h->n_tables;
+	c->clock = wall_clock;
+	for (unsigned i = 0; i < h->n_tables; i++)
+		names[i] = h->tables[i];
+	for (unsigned i = 0; i < N_CORE_TABLES; i++)
+		names[h->n_tables + i] = core_tables[i];
+	e = omo_store_open(&c->store, data_dir, names, h->n_tables + N_CORE_TABLES, map_bytes,
+			   sync, d);
+	if (e != OMO_E_OK) {
+		free(c);
+		return e;
+	}
+	/* The epoch names this store's history; a store made afresh gets a new one. */
+	if ((e = omo_txn_begin(c->store, NULL, true, &t)) != OMO_E_OK)
+		goto fail;
+	if (omo_get(t, c->base + T_META, "epoch", 5, &v) == OMO_E_OK && v.len == 8)
+		c->epoch = omo_be64_get(v.data);
+	else {
+		uint8_t b[8];
+		omo_uuid u;
+		omo_uuid_generate(&u);
+		memcpy(b, u.b, 8);
+		b[0] &= 0x7f; /* epochs are positive int64 on the wire */
+		c->epoch = omo_be64_get(b);
+		omo_put(t, c->base + T_META, "epoch", 5, b, 8);
+	}
+	if (omo_last(t, c->base + T_OUTBOX, &k, &v) == OMO_E_OK && k.len == 8)
+		c->seq = omo_be64_get(k.data);
+	else if (omo_get(t, c->base + T_META, "seq", 3, &v) == OMO_E_OK && v.len == 8)
+		c->seq = omo_be64_get(v.data);
+	c->committed_seq = c->seq;
+	if ((e = omo_txn_commit(t)) != OMO_E_OK)
+		goto fail;
+	*cp = c;
+	return OMO_E_OK;
+fail:
+	omo_store_close(c->store);
+	free(c);
+	return omo_fail(d, e, "%s: cannot initialise its store", h->name);
+}
+
+void omo_core_close(omo_core *c)
+{
+	if (c == NULL)
+		return;
+	omo_core_abort(c);
+	for (size_t i = 0; i < c->cap_pending; i++)
+		omo_buf_fini(&c->pending[i]);
+	free(c->pending);
+	omo_store_close(c->store);
+	free(c);
+}
+
+void omo_core_set_caller(omo_core *c, omo_caller_fn fn, void *arg)
+{
+	c->caller = fn;
+	c->caller_arg = arg;
+}
+
+void omo_core_set_clock(omo_core *c, omo_clock_fn fn, void *arg)
+{
+	c->clock = fn;
+	c->clock_arg = arg;
+}
+
+int64_t omo_core_now(omo_core *c)
+{
+	return c->clock(c->clock_arg);
+}
+
+const char *omo_core_name(const omo_core *c)
+{
+	return c->h->name;
+}
+
+void omo_core_latest(omo_core *c, uint64_t *epoch, uint64_t *seq)
+{
+	*epoch = c->epoch;
+	*seq = c->committed_seq;
+}
+
+omo_err omo_core_begin(omo_core *c)
+{
+	if (c->batch != NULL)
+		abort(); /* a bug: batches do not nest */
+	c->n_pending = 0;
+	c->n_published = 0;
+	return omo_txn_begin(c->store, NULL, true, &c->batch);
+}
+
+omo_err omo_core_commit(omo_core *c)
+{
+	uint8_t b[8];
+	omo_be64_put(b, c->seq);
+	omo_err e = omo_put(c->batch, c->base + T_META, "seq", 3, b, 8);
+	if (e != OMO_E_OK) {
+		omo_core_abort(c);
+		return e;
+	}
+	e = omo_txn_commit(c->batch);
+	c->batch = NULL;
+	if (e != OMO_E_OK) {
+		c->seq = c->committed_seq;
+		c->n_pending = 0;
+		return e;
+	}
+	c->committed_seq = c->seq;
+	c->n_published = c->n_pending;
+	return OMO_E_OK;
+}
+
+void omo_core_abort(omo_core *c)
+{
+	if (c->batch == NULL)
+		return;
+	omo_txn_abort(c->batch);
+	c->batch = NULL;
+	c->seq = c->committed_seq;
+	c->n_pending = 0;
+}
+
+size_t omo_core_published(omo_core *c, const omo_buf **events)
+{
+	*events = c->pending;
+	return c->n_published;
+}
+
+/* ---- running a handler in its own nested transaction ------------------- */
+
+typedef struct step {
+	omo_ctx ctx;
+	uint64_t seq;
+	size_t n_pending;
+} step;
+
+static omo_err step_begin(omo_core *c, step *s)
+{
+	s->seq = c->seq;
+	s->n_pending = c->n_pending;
+	s->ctx = (omo_ctx){.now_us = omo_core_now(c), .app = c->app, .core = c};
+	return omo_txn_begin(c->store, c->batch, true, &s->ctx.txn);
+}
+
+static omo_err step_end(omo_core *c, step *s)
+{
+	omo_err e = omo_txn_commit(s->ctx.txn); /* frees the transaction either way */
+	if (e != OMO_E_OK) {
+		c->seq = s->seq;
+		c->n_pending = s->n_pending;
+	}
+	return e;
+}
+
+static void step_abort(omo_core *c, step *s)
+{
+	omo_txn_abort(s->ctx.txn);
+	c->seq = s->seq;
+	c->n_pending = s->n_pending;
+}
+
+omo_err omo_emit(omo_ctx *ctx, omo_msg *ev)
+{
+	omo_core *c = ctx->core;
+	uint8_t key[8];
+	omo_err e;
+
+	if (c->n_pending == c->cap_pending) {
+		size_t cap = c->cap_pending ? 2 * c->cap_pending : 64;
+		omo_buf *p = realloc(c->pending, cap * sizeof(*p));
+		if (p == NULL)
+			return OMO_E_NOMEM;
+		memset(p + c->cap_pending, 0, (cap - c->cap_pending) * sizeof(*p));
+		c->pending = p;
+		c->cap_pending = cap;
+	}
+	snprintf(ev->producer, sizeof(ev->producer), "%s", c->h->name);
+	ev->epoch = c->epoch;
+	ev->seq = c->seq + 1;
+	ev->ts_us = ctx->now_us;
+	omo_uuid_generate(&ev->id);
+	omo_buf *b = &c->pending[c->n_pending];
+	b->len = 0;
+	if ((e = omo_msg_encode(ev, b, NULL)) != OMO_E_OK)
+		return e;
+	omo_be64_put(key, ev->seq);
+	if ((e = omo_put(ctx->txn, c->base + T_OUTBOX, key, 8, b->data, b->len)) != OMO_E_OK)
+		return e;
+	c->seq++;
+	c->n_pending++;
+	return OMO_E_OK;
+}
+
+omo_err omo_ctx_call(omo_ctx *ctx, const char *peer, const omo_msg *req, omo_msg *reply,
+		     omo_error_detail *d)
+{
+	omo_core *c = ctx->core;
+	memset(reply, 0, sizeof(*reply));
+	if (c->caller == NULL)
+		return omo_fail(d, OMO_E_UNAVAILABLE, "%s: no way to reach %s", c->h->name, peer);
+	return c->caller(c->caller_arg, peer, req, reply, d);
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static void encode_reply(omo_core *c, omo_msg *reply, const omo_uuid *corr, omo_buf *out)
+{
+	omo_error_detail d;
+	size_t start = out->len;
+	omo_uuid_generate(&reply->id);
+	reply->corr = *corr;
+	reply->ts_us = omo_core_now(c);
+	if (omo_msg_encode(reply, out, &d) != OMO_E_OK) {
+		/* A handler built a reply its own schema refuses: a bug, reported as such. */
+		OMO_ERROR("reply_invalid", "type=%s detail=\"%s\"", omo_msg_name(reply->type),
+			  d.text);
+		omo_msg err;
+		out->len = start;
+		omo_msg_error(&err, corr, OMO_E_INTERNAL, d.text);
+		omo_msg_encode(&err, out, NULL);
+	}
+}
+
+static void error_reply(omo_core *c, const omo_uuid *corr, const omo_error_detail *d,
+			omo_buf *out)
+{
+	omo_msg err;
+	omo_msg_error(&err, corr, d->code, d->text);
+	encode_reply(c, &err, corr, out);
+}
+
+static omo_err fetch_events(omo_core *c, const omo_fetch_events *f, omo_msg *reply,
+			    omo_error_detail *d)
+{
+	omo_msg_init(reply, OMO_MSG_EVENTS);
+	omo_events *r = &reply->body.events;
+	r->epoch = (int64_t)c->epoch;
+	r->latest_seq = (int64_t)c->committed_seq;
+	if ((uint64_t)f->epoch != c->epoch && f->epoch != 0)
+		return OMO_E_OK; /* another history: no events of it here; epoch tells the caller */
+	uint64_t from = (uint64_t)f->from_seq, to = c->committed_seq;
+	if (to >= from && to - from + 1 > (uint64_t)f->max)
+		to = from + (uint64_t)f->max - 1;
+	if (to < from)
+		return OMO_E_OK;
+	r->events = omo_arena_alloc(&reply->arena, (to - from + 1) * sizeof(*r->events));
+	if (r->events == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	omo_txn *t;
+	omo_err e = omo_txn_begin(c->store, c->batch, false, &t);
+	if (e != OMO_E_OK)
+		return omo_fail(d, e, "cannot read the outbox");
+	size_t bytes = 0;
+	for (uint64_t s = from; s <= to && bytes < FETCH_MAX_BYTES; s++) {
+		uint8_t key[8];
+		omo_val v;
+		omo_be64_put(key, s);
+		if (omo_get(t, c->base + T_OUTBOX, key, 8, &v) != OMO_E_OK)
+			break; /* beyond retention: the caller sees fewer than asked */
+		uint8_t *copy = omo_arena_alloc(&reply->arena, v.len);
+		if (copy == NULL)
+			break;
+		memcpy(copy, v.data, v.len);
+		r->events[r->events_count].bytes = copy;
+		r->events[r->events_count].bytes_len = (uint32_t)v.len;
+		r->events_count++;
+		bytes += v.len;
+	}
+	omo_txn_abort(t);
+	return OMO_E_OK;
+}
+
+void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
+{
+	omo_error_detail d = {0};
+	omo_msg req, reply;
+	omo_val v;
+	step s;
+
+	memset(&reply, 0, sizeof(reply));
+	if (omo_msg_decode(data, len, &req, &d) != OMO_E_OK) {
+		OMO_INFO("request_refused", "type=%s code=%s detail=\"%s\"", omo_msg_name(req.type),
+			 omo_err_name(d.code), d.text);
+		error_reply(c, &req.id, &d, out);
+		omo_msg_fini(&req);
+		return;
+	}
+	/* A repeat of a request already answered gets the same answer. */
+	if (omo_get(c->batch, c->base + T_REPLIES, req.id.b, 16, &v) == OMO_E_OK) {
+		omo_buf_append(out, v.data, v.len);
+		omo_msg_fini(&req);
+		return;
+	}
+	if (req.type == OMO_MSG_FETCH_EVENTS) {
+		if (fetch_events(c, &req.body.fetch_events, &reply, &d) == OMO_E_OK)
+			encode_reply(c, &reply, &req.id, out);
+		else
+			error_reply(c, &req.id, &d, out);
+		omo_msg_fini(&reply);
+		omo_msg_fini(&req);
+		return;
+	}
+	if (c->h->on_request == NULL || omo_msg_descs[req.type].kind[0] != 'c') {
+		omo_fail(&d, OMO_E_UNKNOWN_TYPE, "%s does not take %s requests", c->h->name,
+			 omo_msg_name(req.type));
+		error_reply(c, &req.id, &d, out);
+		omo_msg_fini(&req);
+		return;
+	}
+	omo_err e = step_begin(c, &s);
+	if (e == OMO_E_OK) {
+		e = c->h->on_request(&s.ctx, &req, &reply, &d);
+		if (e != OMO_E_OK) {
+			step_abort(c, &s);
+			if (d.code != e)
+				omo_fail(&d, e, "%s", omo_strerror(e));
+		} else if ((e = step_end(c, &s)) != OMO_E_OK)
+			omo_fail(&d, e, "%s", omo_strerror(e));
+	} else
+		omo_fail(&d, e, "%s", omo_strerror(e));
+	if (e != OMO_E_OK) {
+		error_reply(c, &req.id, &d, out);
+	} else {
+		size_t start = out->len;
+		encode_reply(c, &reply, &req.id, out);
+		/* Stored with the effect, in the same batch: a retry finds it. */
+		omo_put(c->batch, c->base + T_REPLIES, req.id.b, 16, out->data + start,
+			out->len - start);
+	}
+	omo_msg_fini(&reply);
+	omo_msg_fini(&req);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static bool inbox_get(omo_core *c, omo_txn *t, const char *producer, uint64_t *epoch,
+		      uint64_t *seq)
+{
+	omo_val v;
+	if (omo_get(t, c->base + T_INBOX, producer, strlen(producer), &v) != OMO_E_OK ||
+	    v.len != sizeof(inbox_row)) {
+		*epoch = 0;
+		*seq = 0;
+		return false;
+	}
+	*epoch = omo_be64_get(((const inbox_row *)v.data)->epoch);
+	*seq = omo_be64_get(((const inbox_row *)v.data)->seq);
+	return true;
+}
+
+static omo_err inbox_put(omo_core *c, omo_txn *t, const char *producer, uint64_t epoch,
+			 uint64_t seq)
+{
+	inbox_row r;
+	omo_be64_put(r.epoch, epoch);
+	omo_be64_put(r.seq, seq);
+	return omo_put(t, c->base + T_INBOX, producer, strlen(producer), &r, sizeof(r));
+}
+
+omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *gap)
+{
+	omo_error_detail d = {0};
+	omo_msg ev;
+	uint64_t epoch, last;
+	omo_applied result = OMO_APPLIED;
+	step s;
+
+	if (omo_msg_decode(data, len, &ev, &d) != OMO_E_OK || ev.producer[0] == '\0' ||
+	    (ev.seq == 0 && ev.type != OMO_MSG_HEARTBEAT)) {
+		OMO_WARN("event_refused", "code=%s detail=\"%s\"", omo_err_name(d.code), d.text);
+		omo_msg_fini(&ev);
+		return OMO_INVALID;
+	}
+	inbox_get(c, c->batch, ev.producer, &epoch, &last);
+	if (epoch != ev.epoch) {
+		if (epoch != 0)
+			OMO_WARN("producer_new_epoch", "producer=%s old=%llu new=%llu",
+				 ev.producer, (unsigned long long)epoch,
+				 (unsigned long long)ev.epoch);
+		last = 0; /* a history we have not seen: follow it from its start */
+	}
+	snprintf(gap->producer, sizeof(gap->producer), "%s", ev.producer);
+	gap->epoch = ev.epoch;
+	gap->from_seq = last + 1;
+	if (ev.type == OMO_MSG_HEARTBEAT) {
+		/* A heartbeat carries no effect, only news of events we may have missed. */
+		result = (uint64_t)ev.body.heartbeat.latest_seq > last ? OMO_GAP : OMO_DUPLICATE;
+	} else if (ev.seq <= last) {
+		result = OMO_DUPLICATE;
+	} else if (ev.seq > last + 1) {
+		result = OMO_GAP;
+	} else if (step_begin(c, &s) == OMO_E_OK) {
+		omo_err e = c->h->on_event ? c->h->on_event(&s.ctx, &ev, &d) : OMO_E_OK;
+		if (e != OMO_E_OK) {
+			/* Applying it again would fail again: record it as seen, loudly. */
+			OMO_ERROR("event_failed", "producer=%s seq=%llu type=%s code=%s detail=\"%s\"",
+				  ev.producer, (unsigned long long)ev.seq, omo_msg_name(ev.type),
+				  omo_err_name(e), d.text);
+			step_abort(c, &s);
+			inbox_put(c, c->batch, ev.producer, ev.epoch, ev.seq);
+		} else if (inbox_put(c, s.ctx.txn, ev.producer, ev.epoch, ev.seq) != OMO_E_OK ||
+			   step_end(c, &s) != OMO_E_OK) {
+			result = OMO_GAP; /* could not record it: ask for it again later */
+		}
+	}
+	omo_msg_fini(&ev);
+	return result;
+}
+
+int64_t omo_core_tick(omo_core *c)
+{
+	step s;
+	int64_t next = INT64_MAX;
+	if (c->h->on_tick == NULL || step_begin(c, &s) != OMO_E_OK)
+		return next;
+	next = c->h->on_tick(&s.ctx);
+	if (step_end(c, &s) != OMO_E_OK)
+		next = omo_core_now(c) + 100000;
+	return next;
+}
+
+omo_err omo_core_heartbeat_msg(omo_core *c, omo_buf *out)
+{
+	omo_msg hb;
+	omo_msg_init(&hb, OMO_MSG_HEARTBEAT);
+	omo_uuid_generate(&hb.id);
+	snprintf(hb.producer, sizeof(hb.producer), "%s", c->h->name);
+	hb.epoch = c->epoch;
+	hb.ts_us = omo_core_now(c);
+	hb.body.heartbeat.latest_seq = (int64_t)c->committed_seq;
+	return omo_msg_encode(&hb, out, NULL);
+}

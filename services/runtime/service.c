@@ -1,0 +1,283 @@
+#include "service.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "log.h"
+
+#define MAX_PEERS       16
+#define BATCH_REQUESTS  512
+#define BATCH_EVENTS    2048
+#define HEARTBEAT_US    500000
+#define CALL_TIMEOUT_MS 5000
+#define FETCH_MAX       1000
+
+typedef struct peer {
+	const char *name;
+	omo_sock *req;
+} peer;
+
+typedef struct shell {
+	omo_core *core;
+	omo_sock *rep, *pub, *sub;
+	peer peers[MAX_PEERS];
+	unsigned n_peers;
+	const omo_common_config *cfg;
+} shell;
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static omo_sock *peer_sock(shell *sh, const char *name)
+{
+	for (unsigned i = 0; i < sh->n_peers; i++)
+		if (strcmp(sh->peers[i].name, name) == 0)
+			return sh->peers[i].req;
+	return NULL;
+}
+
+static omo_err add_peer(shell *sh, const char *name, omo_error_detail *d)
+{
+	char url[600];
+	const char *urls[1] = {url};
+	if (peer_sock(sh, name) != NULL)
+		return OMO_E_OK;
+	if (sh->n_peers == MAX_PEERS)
+		return omo_fail(d, OMO_E_CONFIG, "more than %d peers", MAX_PEERS);
+	omo_endpoint(url, sizeof(url), sh->cfg->run_dir, name, "rep");
+	peer *p = &sh->peers[sh->n_peers];
+	omo_err e = omo_sock_dial(&p->req, OMO_REQ, urls, 1, CALL_TIMEOUT_MS, d);
+	if (e == OMO_E_OK) {
+		p->name = name;
+		sh->n_peers++;
+	}
+	return e;
+}
+
+static omo_err shell_call(void *arg, const char *peer_name, const omo_msg *req, omo_msg *reply,
+			  omo_error_detail *d)
+{
+	shell *sh = arg;
+	omo_sock *s = peer_sock(sh, peer_name);
+	if (s == NULL)
+		return omo_fail(d, OMO_E_UNAVAILABLE, "%s is not a peer of %s", peer_name,
+				omo_core_name(sh->core));
+	return omo_call(s, req, reply, d);
+}
+
+/* repair fetches the events a gap says are missing and applies them in order. */
+static void repair(shell *sh, const omo_gap *gap)
+{
+	omo_error_detail d;
+	omo_msg req, reply;
+	omo_sock *s = peer_sock(sh, gap->producer);
+	if (s == NULL) {
+		OMO_WARN("gap_unrepairable", "producer=%s reason=\"not a followed producer\"",
+			 gap->producer);
+		return;
+	}
+	omo_msg_init(&req, OMO_MSG_FETCH_EVENTS);
+	omo_uuid_generate(&req.id);
+	req.body.fetch_events.epoch = (int64_t)gap->epoch;
+	req.body.fetch_events.from_seq = (int64_t)gap->from_seq;
+	req.body.fetch_events.max = FETCH_MAX;
+	if (omo_call(s, &req, &reply, &d) != OMO_E_OK) {
+		OMO_WARN("gap_fetch_failed", "producer=%s from=%llu detail=\"%s\"", gap->producer,
+			 (unsigned long long)gap->from_seq, d.text);
+		omo_msg_fini(&reply);
+		return;
+	}
+	const omo_events *ev = &reply.body.events;
+	OMO_DEBUG("gap_fetched", "producer=%s from=%llu count=%u", gap->producer,
+		  (unsigned long long)gap->from_seq, ev->events_count);
+	for (uint32_t i = 0; i < ev->events_count; i++) {
+		omo_gap again;
+		if (omo_core_event(sh->core, ev->events[i].bytes, ev->events[i].bytes_len, &again) ==
+		    OMO_GAP)
+			break;
+	}
+	if (ev->events_count == 0 && (uint64_t)ev->latest_seq >= gap->from_seq)
+		OMO_ERROR("gap_beyond_retention", "producer=%s from=%llu latest=%lld",
+			  gap->producer, (unsigned long long)gap->from_seq,
+			  (long long)ev->latest_seq);
+	omo_msg_fini(&reply);
+}
+
+static void take_event(shell *sh, omo_bus_msg *m)
+{
+	omo_gap gap;
+	const void *data = omo_bus_msg_data(m);
+	size_t len = omo_bus_msg_len(m);
+	if (omo_core_event(sh->core, data, len, &gap) == OMO_GAP) {
+		repair(sh, &gap);
+		omo_core_event(sh->core, data, len, &gap);
+	}
+}
+
+typedef struct pending_reply {
+	omo_bus_msg *req;
+	size_t off, len;
+} pending_reply;
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int serve(shell *sh)
+{
+	static pending_reply replies[BATCH_REQUESTS];
+	omo_buf out = {0}, hb = {0};
+	int64_t next_tick = 0, next_hb = 0;
+
+	while (!stopping) {
+		int64_t now = omo_core_now(sh->core);
+		int64_t wait_us = min64(next_tick, next_hb) - now;
+		int timeout = wait_us <= 0 ? 0 : wait_us > 1000000 ? 1000 : (int)(wait_us / 1000) + 1;
+		struct pollfd fds[2] = {{.fd = omo_sock_fd(sh->rep), .events = POLLIN},
+					{.fd = sh->sub ? omo_sock_fd(sh->sub) : -1, .events = POLLIN}};
+		if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
+			OMO_ERROR("poll_failed", "errno=%d", errno);
+			return 1;
+		}
+		if (stopping)
+			break;
+
+		size_t n_replies = 0;
+		out.len = 0;
+		if (omo_core_begin(sh->core) != OMO_E_OK) {
+			OMO_ERROR("batch_begin_failed", "service=%s", omo_core_name(sh->core));
+			return 1;
+		}
+		omo_bus_msg *m;
+		while (n_replies < BATCH_REQUESTS && omo_sock_recv(sh->rep, &m, false) == OMO_E_OK) {
+			size_t off = out.len;
+			omo_core_request(sh->core, omo_bus_msg_data(m), omo_bus_msg_len(m), &out);
+			replies[n_replies++] = (pending_reply){m, off, out.len - off};
+		}
+		for (int i = 0; sh->sub && i < BATCH_EVENTS &&
+				omo_sock_recv(sh->sub, &m, false) == OMO_E_OK;
+		     i++) {
+			take_event(sh, m);
+			omo_bus_msg_free(m);
+		}
+		now = omo_core_now(sh->core);
+		if (now >= next_tick)
+			next_tick = omo_core_tick(sh->core);
+		omo_err e = omo_core_commit(sh->core);
+		if (e != OMO_E_OK) {
+			/* Nothing of the batch happened: say so to every requester. */
+			OMO_ERROR("batch_commit_failed", "code=%s", omo_err_name(e));
+			for (size_t i = 0; i < n_replies; i++)
+				omo_bus_msg_free(replies[i].req);
+			continue;
+		}
+		for (size_t i = 0; i < n_replies; i++)
+			omo_bus_reply(sh->rep, replies[i].req, out.data + replies[i].off,
+				      replies[i].len);
+		const omo_buf *evs;
+		size_t n = omo_core_published(sh->core, &evs);
+		for (size_t i = 0; i < n; i++)
+			omo_sock_send(sh->pub, evs[i].data, evs[i].len);
+		if (now >= next_hb) {
+			hb.len = 0;
+			if (omo_core_heartbeat_msg(sh->core, &hb) == OMO_E_OK)
+				omo_sock_send(sh->pub, hb.data, hb.len);
+			next_hb = now + HEARTBEAT_US;
+		}
+	}
+	omo_buf_fini(&out);
+	omo_buf_fini(&hb);
+	return 0;
+}
+
+int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, void *app)
+{
+	const omo_handlers *h = def->handlers;
+	shell sh = {.cfg = cfg};
+	omo_error_detail d = {0};
+	char url[600], urls[MAX_PEERS][600];
+	const char *sub_urls[MAX_PEERS];
+	int rc = 1;
+	omo_err e;
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	e = omo_core_open(&sh.core, h, app, cfg->data_dir, (size_t)cfg->map_mb << 20,
+			  cfg->sync != 0, &d);
+	if (e != OMO_E_OK)
+		goto out;
+	omo_core_set_caller(sh.core, shell_call, &sh);
+	omo_endpoint(url, sizeof(url), cfg->run_dir, h->name, "rep");
+	if ((e = omo_sock_listen(&sh.rep, OMO_REP, url, &d)) != OMO_E_OK)
+		goto out;
+	omo_endpoint(url, sizeof(url), cfg->run_dir, h->name, "pub");
+	if ((e = omo_sock_listen(&sh.pub, OMO_PUB, url, &d)) != OMO_E_OK)
+		goto out;
+	for (unsigned i = 0; i < def->n_calls; i++)
+		if ((e = add_peer(&sh, def->calls[i], &d)) != OMO_E_OK)
+			goto out;
+	for (unsigned i = 0; i < def->n_follows && i < MAX_PEERS; i++) {
+		omo_endpoint(urls[i], sizeof(urls[i]), cfg->run_dir, def->follows[i], "pub");
+		sub_urls[i] = urls[i];
+		if ((e = add_peer(&sh, def->follows[i], &d)) != OMO_E_OK)
+			goto out;
+	}
+	if (def->n_follows > 0 &&
+	    (e = omo_sock_dial(&sh.sub, OMO_SUB, sub_urls, def->n_follows, 0, &d)) != OMO_E_OK)
+		goto out;
+	uint64_t epoch, seq;
+	omo_core_latest(sh.core, &epoch, &seq);
+	OMO_INFO("started", "pid=%d epoch=%llu seq=%llu data_dir=%s", (int)getpid(),
+		 (unsigned long long)epoch, (unsigned long long)seq, cfg->data_dir);
+	rc = serve(&sh);
+	OMO_INFO("stopped", "rc=%d", rc);
+out:
+	if (e != OMO_E_OK)
+		OMO_ERROR("start_failed", "code=%s detail=\"%s\"", omo_err_name(e), d.text);
+	omo_sock_close(sh.sub);
+	for (unsigned i = 0; i < sh.n_peers; i++)
+		omo_sock_close(sh.peers[i].req);
+	omo_sock_close(sh.pub);
+	omo_sock_close(sh.rep);
+	omo_core_close(sh.core);
+	return rc;
+}
+
+int omo_service_main(const omo_service_def *def, const omo_option *opts, size_t n_opts, void *cfg,
+		     int (*init)(void *cfg, void **app), int argc, char **argv)
+{
+	char err[300];
+	void *app = NULL;
+	const omo_common_config *common = cfg;
+	int rc = omo_config_load(opts, n_opts, cfg, def->handlers->name, argc, argv, err,
+				 sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "%s: %s\n", def->handlers->name, err);
+		return rc < 0 ? 2 : 0;
+	}
+	if (omo_log_init(def->handlers->name, common->log_level) != 0) {
+		fprintf(stderr, "%s: log_level must be error, warn, info or debug\n",
+			def->handlers->name);
+		return 2;
+	}
+	if (init != NULL && init(cfg, &app) != 0)
+		return 2;
+	return omo_service_run(def, common, app);
+}

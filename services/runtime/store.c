@@ -1,0 +1,240 @@
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_TABLES 32
+
+struct omo_store {
+	MDB_env *env;
+	MDB_dbi dbi[MAX_TABLES];
+	unsigned n_tables;
+};
+
+struct omo_txn {
+	omo_store *store;
+	MDB_txn *txn;
+};
+
+static omo_err map_rc(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS: return OMO_E_OK;
+	case MDB_NOTFOUND: return OMO_E_NOT_FOUND;
+	case MDB_MAP_FULL: return OMO_E_STORE_FULL;
+	case ENOMEM: return OMO_E_NOMEM;
+	default: return OMO_E_IO;
+	}
+}
+
+static int mkdirs(const char *dir)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(path, 0750) != 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(path, 0750) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+omo_err omo_store_open(omo_store **sp, const char *dir, const char *const *tables, unsigned n,
+		       size_t map_bytes, bool sync, omo_error_detail *d)
+{
+	omo_store *s = calloc(1, sizeof(*s));
+	MDB_txn *txn = NULL;
+	int rc, dead = 0;
+
+	*sp = NULL;
+	if (s == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	if (n > MAX_TABLES) {
+		free(s);
+		return omo_fail(d, OMO_E_INTERNAL, "%u tables; at most %d", n, MAX_TABLES);
+	}
+	if (mkdirs(dir) != 0) {
+		free(s);
+		return omo_fail(d, OMO_E_IO, "cannot create %s: %s", dir, strerror(errno));
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, MAX_TABLES)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, map_bytes)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, 126)) != 0 ||
+	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS | (sync ? 0 : MDB_NOSYNC), 0640)) != 0)
+		goto fail;
+	/* Readers left by a process that was killed would pin old pages forever. */
+	mdb_reader_check(s->env, &dead);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	for (unsigned i = 0; i < n; i++)
+		if ((rc = mdb_dbi_open(txn, tables[i], MDB_CREATE, &s->dbi[i])) != 0)
+			goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	s->n_tables = n;
+	*sp = s;
+	return OMO_E_OK;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	mdb_env_close(s->env);
+	free(s);
+	return omo_fail(d, map_rc(rc) == OMO_E_OK ? OMO_E_IO : map_rc(rc), "LMDB at %s: %s", dir,
+			mdb_strerror(rc));
+}
+
+void omo_store_close(omo_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	free(s);
+}
+
+omo_err omo_txn_begin(omo_store *s, omo_txn *parent, bool write, omo_txn **tp)
+{
+	omo_txn *t = malloc(sizeof(*t));
+	if (t == NULL)
+		return OMO_E_NOMEM;
+	t->store = s;
+	int rc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, write ? 0 : MDB_RDONLY,
+			       &t->txn);
+	if (rc != 0) {
+		free(t);
+		return map_rc(rc);
+	}
+	*tp = t;
+	return OMO_E_OK;
+}
+
+omo_err omo_txn_commit(omo_txn *t)
+{
+	int rc = mdb_txn_commit(t->txn);
+	free(t);
+	return map_rc(rc);
+}
+
+void omo_txn_abort(omo_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+static MDB_dbi dbi(omo_txn *t, omo_table tb)
+{
+	if (tb >= t->store->n_tables)
+		abort(); /* a bug: the caller names a table it did not open */
+	return t->store->dbi[tb];
+}
+
+omo_err omo_get(omo_txn *t, omo_table tb, const void *key, size_t klen, omo_val *v)
+{
+	MDB_val k = {klen, (void *)key}, val;
+	int rc = mdb_get(t->txn, dbi(t, tb), &k, &val);
+	if (rc == 0) {
+		v->data = val.mv_data;
+		v->len = val.mv_size;
+	}
+	return map_rc(rc);
+}
+
+omo_err omo_put(omo_txn *t, omo_table tb, const void *key, size_t klen, const void *val,
+		size_t vlen)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	return map_rc(mdb_put(t->txn, dbi(t, tb), &k, &v, 0));
+}
+
+omo_err omo_del(omo_txn *t, omo_table tb, const void *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)key};
+	return map_rc(mdb_del(t->txn, dbi(t, tb), &k, NULL));
+}
+
+omo_err omo_scan(omo_txn *t, omo_table tb, const void *prefix, size_t plen, const void *from,
+		 size_t flen, omo_scan_cb fn, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k = {from ? flen : plen, (void *)(from ? from : prefix)}, v;
+	int rc = mdb_cursor_open(t->txn, dbi(t, tb), &c);
+	if (rc != 0)
+		return map_rc(rc);
+	rc = k.mv_size ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		omo_val key = {k.mv_data, k.mv_size}, val = {v.mv_data, v.mv_size};
+		if (fn(arg, &key, &val) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? OMO_E_OK : map_rc(rc);
+}
+
+omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(t->txn, dbi(t, tb), &c);
+	if (rc != 0)
+		return map_rc(rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0) {
+		key->data = k.mv_data;
+		key->len = k.mv_size;
+		val->data = v.mv_data;
+		val->len = v.mv_size;
+	}
+	mdb_cursor_close(c);
+	return map_rc(rc);
+}
+
+omo_err omo_put_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
+		    const omo_rec_desc *desc, const void *rec)
+{
+	omo_buf b = {0};
+	omo_err e = omo_rec_encode(desc, rec, &b, NULL);
+	if (e == OMO_E_OK)
+		e = omo_put(t, tb, key, klen, b.data, b.len);
+	omo_buf_fini(&b);
+	return e;
+}
+
+omo_err omo_get_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
+		    const omo_rec_desc *desc, void *rec, omo_arena *arena)
+{
+	omo_val v;
+	omo_err e = omo_get(t, tb, key, klen, &v);
+	if (e != OMO_E_OK)
+		return e;
+	return omo_rec_decode(desc, v.data, v.len, rec, arena, NULL);
+}
+
+void omo_be64_put(void *p, uint64_t v)
+{
+	uint8_t *b = p;
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+uint64_t omo_be64_get(const void *p)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
