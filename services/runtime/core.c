@@ -475,10 +475,13 @@ int64_t omo_core_tick(omo_core *c)
 	int64_t next = INT64_MAX;
 	if (c->h->on_tick == NULL || step_begin(c, &s) != OMO_E_OK)
 		return next;
-	next = c->h->on_tick(&s.ctx);
-	if (step_end(c, &s) != OMO_E_OK)
-		next = omo_core_now(c) + 100000;
-	return next;
+	omo_err e = c->h->on_tick(&s.ctx, &next);
+	if (e != OMO_E_OK) {
+		OMO_ERROR("tick_failed", "code=%s", omo_err_name(e));
+		step_abort(c, &s);
+	} else if ((e = step_end(c, &s)) == OMO_E_OK)
+		return next;
+	return omo_core_now(c) + 1000000; /* try again in a second */
 }
 
 omo_err omo_core_heartbeat_msg(omo_core *c, omo_buf *out)

@@ -46,8 +46,9 @@ typedef struct omo_handlers {
 			      omo_error_detail *d);
 	/* on_event applies one event from a producer this service follows. */
 	omo_err (*on_event)(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d);
-	/* on_tick does timed work that is due; returns when it is next due (or INT64_MAX). */
-	int64_t (*on_tick)(omo_ctx *ctx);
+	/* on_tick does timed work that is due and sets *next_us to when it is next
+	 * due (INT64_MAX: never). An error return drops what it did. */
+	omo_err (*on_tick)(omo_ctx *ctx, int64_t *next_us);
 } omo_handlers;
 
 /* A way to call another service: the nng shell sends a REQ, tests and the

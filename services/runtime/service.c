@@ -162,19 +162,21 @@ static int serve(shell *sh)
 			return 1;
 		}
 		omo_bus_msg *m;
+		int n_events = 0;
 		while (n_replies < BATCH_REQUESTS && omo_sock_recv(sh->rep, &m, false) == OMO_E_OK) {
 			size_t off = out.len;
 			omo_core_request(sh->core, omo_bus_msg_data(m), omo_bus_msg_len(m), &out);
 			replies[n_replies++] = (pending_reply){m, off, out.len - off};
 		}
-		for (int i = 0; sh->sub && i < BATCH_EVENTS &&
-				omo_sock_recv(sh->sub, &m, false) == OMO_E_OK;
-		     i++) {
+		while (sh->sub && n_events < BATCH_EVENTS &&
+		       omo_sock_recv(sh->sub, &m, false) == OMO_E_OK) {
 			take_event(sh, m);
 			omo_bus_msg_free(m);
+			n_events++;
 		}
 		now = omo_core_now(sh->core);
-		if (now >= next_tick)
+		/* New work may be due sooner than the last tick knew of. */
+		if (now >= next_tick || n_events > 0 || n_replies > 0)
 			next_tick = omo_core_tick(sh->core);
 		omo_err e = omo_core_commit(sh->core);
 		if (e != OMO_E_OK) {
@@ -272,12 +274,13 @@ int omo_service_main(const omo_service_def *def, const omo_option *opts, size_t 
 			fprintf(stderr, "%s: %s\n", def->handlers->name, err);
 		return rc < 0 ? 2 : 0;
 	}
+	if (init != NULL && init(cfg, &app) != 0)
+		return 2;
+	/* after init: a service may take its name from its options */
 	if (omo_log_init(def->handlers->name, common->log_level) != 0) {
 		fprintf(stderr, "%s: log_level must be error, warn, info or debug\n",
 			def->handlers->name);
 		return 2;
 	}
-	if (init != NULL && init(cfg, &app) != 0)
-		return 2;
 	return omo_service_run(def, common, app);
 }

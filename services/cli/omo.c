@@ -1,0 +1,856 @@
+/*
+ * omo.c - the operator's command line: start and stop the local stack on one
+ * machine, see whether it is healthy, and talk to the orders and inventory
+ * services by hand.
+ *
+ * The stack lives under one state directory: run/ holds the ipc:// sockets
+ * and a pid file per service, data/<service>/ each service's LMDB
+ * environment, log/<service>.log what each service wrote. The service
+ * binaries are looked up next to this one (the build puts them all in one
+ * bin/ directory).
+ *
+ * Commands are rows of one table (commands[]), which drives dispatch, the
+ * argument count check and `omo help`; options are rows of another
+ * (CLI_OPTIONS), as in every omo service. Exit codes: 0 success, 1 a request
+ * or an operation failed, 2 the command line was wrong.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "config.h"
+#include "schema.h"
+
+#define EXIT_OK      0
+#define EXIT_FAILED  1
+#define EXIT_USAGE   2
+#define MAX_ARGS     8
+#define START_WAIT_MS 10000 /* how long `up` waits for a service to answer */
+#define STOP_WAIT_MS  10000 /* how long `down` waits for a service to exit */
+#define POLL_MS       50
+
+/* ---- options ---------------------------------------------------------- */
+
+#define CLI_OPTIONS(X, T)                                                                          \
+	X(T, STR, state, "state", "state directory: run/ (sockets, pids), data/, log/")            \
+	X(T, STR, network, "simulators/scenarios/demo",                                            \
+	  "network directory (nodes.csv, skus.csv, stock.csv)")                                     \
+	X(T, INT, timeout_ms, "5000", "how long to wait for a service's reply")                    \
+	X(T, INT, sync, "1", "up: 1 fsync every commit (durable); 0 leave it to the OS")           \
+	X(T, STR, log_level, "info", "up: the services' log level")                                \
+	X(T, INT, reject_pct, "-1", "up: percent of fulfilments a node rejects (-1: its default)") \
+	X(T, INT, pick_ms, "-1", "up: node time to pick an order (-1: its default)")              \
+	X(T, INT, transit_ms, "-1", "up: carrier time to the door (-1: its default)")             \
+	X(T, INT, pickup_ms, "-1", "up: time until a consumer collects (-1: its default)")        \
+	X(T, STR, sku, "", "inventory: only this SKU")                                             \
+	X(T, STR, node, "", "inventory: only this node")
+
+typedef struct cli_config {
+	CLI_OPTIONS(OMO_CONFIG_FIELD, _)
+} cli_config;
+
+static const omo_option cli_options[] = {CLI_OPTIONS(OMO_CONFIG_ROW, cli_config)};
+#define N_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
+
+/* What a command handler gets: the options, its own arguments, derived paths. */
+typedef struct cli {
+	cli_config cfg;
+	const char *args[MAX_ARGS]; /* after the command name */
+	int n_args;
+	char run_dir[PATH_MAX];
+	char bin_dir[PATH_MAX];
+} cli;
+
+/* ---- the stack ---------------------------------------------------------- */
+
+/* The services of the local stack, in start order (stopped in reverse). */
+static const struct service {
+	const char *name;   /* socket, pid file, data and log name */
+	const char *binary; /* executable next to omo */
+	const char *role;   /* --role for omo-node, else NULL */
+} services[] = {
+    {"inventory", "omo-inventory", NULL},
+    {"node-manufacturer", "omo-node", "manufacturer"},
+    {"node-warehouse", "omo-node", "warehouse"},
+    {"node-store", "omo-node", "store"},
+    {"router", "omo-router", NULL},
+    {"orders", "omo-orders", NULL},
+};
+#define N_SERVICES (sizeof(services) / sizeof(services[0]))
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double now_ms_f(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void state_path(const cli *c, char *out, size_t n, const char *sub, const char *name,
+		       const char *ext)
+{
+	snprintf(out, n, "%s/%s%s%s%s", c->cfg.state, sub, name ? "/" : "", name ? name : "",
+		 ext ? ext : "");
+}
+
+/* mkdir_p creates dir and its parents; 0 or -1 with errno. */
+static int mkdir_p(const char *dir)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) != 0 && errno != EEXIST)
+				return -1;
+			*s = '/';
+		}
+	return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* pid_read returns the pid in a service's pid file, or 0 if there is none. */
+static pid_t pid_read(const cli *c, const struct service *s)
+{
+	char path[PATH_MAX];
+	long pid = 0;
+	state_path(c, path, sizeof(path), "run", s->name, ".pid");
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1 || pid > INT_MAX)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+static int pid_write(const cli *c, const struct service *s, pid_t pid)
+{
+	char path[PATH_MAX];
+	state_path(c, path, sizeof(path), "run", s->name, ".pid");
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "%ld\n", (long)pid);
+	return fclose(f);
+}
+
+static void pid_remove(const cli *c, const struct service *s)
+{
+	char path[PATH_MAX];
+	state_path(c, path, sizeof(path), "run", s->name, ".pid");
+	unlink(path);
+}
+
+/* proc_alive tells whether pid is a running (not zombie) process. */
+static bool proc_alive(pid_t pid)
+{
+	char path[64], buf[256];
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return true;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')'); /* the command name may hold spaces */
+	return paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
+}
+
+/*
+ * proc_is_ours tells whether pid runs s's binary, so that a pid file left by
+ * a crash, whose pid the system has since given to another program, never
+ * gets that program signalled.
+ */
+static bool proc_is_ours(pid_t pid, const struct service *s)
+{
+	char path[64], argv0[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return true; /* no /proc: trust the pid file */
+	size_t n = fread(argv0, 1, sizeof(argv0) - 1, f);
+	fclose(f);
+	argv0[n] = '\0';
+	const char *base = strrchr(argv0, '/');
+	return strcmp(base ? base + 1 : argv0, s->binary) == 0;
+}
+
+/* running returns the live pid of s from its pid file, or 0. */
+static pid_t running(const cli *c, const struct service *s)
+{
+	pid_t pid = pid_read(c, s);
+	return pid > 0 && proc_alive(pid) && proc_is_ours(pid, s) ? pid : 0;
+}
+
+/* reap collects pid if it is our child and has exited; true if it is gone. */
+static bool reap(pid_t pid, int *status)
+{
+	int st;
+	pid_t r = waitpid(pid, &st, WNOHANG);
+	if (r == pid) {
+		if (status)
+			*status = st;
+		return true;
+	}
+	return r < 0 && errno == ECHILD && !proc_alive(pid);
+}
+
+/* stop sends SIGTERM, waits up to STOP_WAIT_MS, then SIGKILL; returns false if
+ * the SIGKILL was needed. */
+static bool stop(pid_t pid)
+{
+	int64_t deadline = now_ms() + STOP_WAIT_MS;
+	kill(pid, SIGTERM);
+	while (now_ms() < deadline) {
+		if (reap(pid, NULL))
+			return true;
+		sleep_ms(POLL_MS);
+	}
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 40 && !reap(pid, NULL); i++)
+		sleep_ms(POLL_MS);
+	return false;
+}
+
+static void request_init(omo_msg *m, omo_msg_type type)
+{
+	struct timespec ts;
+	omo_msg_init(m, type);
+	omo_uuid_generate(&m->id);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	m->ts_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static omo_err dial(const cli *c, const char *service, int timeout_ms, omo_sock **s,
+		    omo_error_detail *d)
+{
+	char url[PATH_MAX + 32];
+	const char *urls[1] = {url};
+	omo_endpoint(url, sizeof(url), c->run_dir, service, "rep");
+	return omo_sock_dial(s, OMO_REQ, urls, 1, timeout_ms, d);
+}
+
+/* health asks s for its event stream's head (FETCH_EVENTS from 1, at most 1). */
+static omo_err health(omo_sock *s, int64_t *latest_seq, omo_error_detail *d)
+{
+	omo_msg req, reply;
+	request_init(&req, OMO_MSG_FETCH_EVENTS);
+	req.body.fetch_events.epoch = 0;
+	req.body.fetch_events.from_seq = 1;
+	req.body.fetch_events.max = 1;
+	omo_err e = omo_call(s, &req, &reply, d);
+	if (e == OMO_E_OK && reply.type != OMO_MSG_EVENTS)
+		e = omo_fail(d, OMO_E_INTERNAL, "health check answered with %s",
+			     omo_msg_name(reply.type));
+	if (e == OMO_E_OK)
+		*latest_seq = reply.body.events.latest_seq;
+	omo_msg_fini(&reply);
+	return e;
+}
+
+/* call sends req to service and prints the error, if any, on stderr. */
+static omo_err call(const cli *c, const char *service, const omo_msg *req, omo_msg *reply)
+{
+	omo_sock *s;
+	omo_error_detail d = {0};
+	omo_err e = dial(c, service, (int)c->cfg.timeout_ms, &s, &d);
+	if (e == OMO_E_OK) {
+		e = omo_call(s, req, reply, &d);
+		omo_sock_close(s);
+	} else {
+		memset(reply, 0, sizeof(*reply));
+	}
+	if (e == OMO_E_UNAVAILABLE)
+		fprintf(stderr, "omo: %s: %s: %s (is the stack up? try: omo status)\n",
+			omo_err_name(e), service, d.text);
+	else if (e != OMO_E_OK)
+		fprintf(stderr, "omo: %s: %s\n", omo_err_name(e), d.text);
+	return e;
+}
+
+static int print_json(const omo_rec_desc *desc, const void *rec)
+{
+	char *json = omo_rec_to_json(desc, rec, true);
+	if (json == NULL) {
+		fprintf(stderr, "omo: out of memory\n");
+		return EXIT_FAILED;
+	}
+	printf("%s\n", json);
+	free(json);
+	return EXIT_OK;
+}
+
+/* ---- up ---------------------------------------------------------------- */
+
+/* spawn starts s with its output appended to its log file. */
+static pid_t spawn(const cli *c, const struct service *s)
+{
+	char exe[PATH_MAX + 32], log[PATH_MAX], data[PATH_MAX], stock[PATH_MAX + 16];
+	char a[12][PATH_MAX + 32];
+	char *argv[13];
+	int n = 0;
+
+	snprintf(exe, sizeof(exe), "%s/%s", c->bin_dir, s->binary);
+	state_path(c, log, sizeof(log), "log", s->name, ".log");
+	state_path(c, data, sizeof(data), "data", s->name, NULL);
+	if (mkdir_p(data) != 0) {
+		fprintf(stderr, "omo up: cannot create %s: %s\n", data, strerror(errno));
+		return -1;
+	}
+	snprintf(a[n++], sizeof(a[0]), "%s", exe);
+	snprintf(a[n++], sizeof(a[0]), "--run_dir=%s", c->run_dir);
+	snprintf(a[n++], sizeof(a[0]), "--data_dir=%s", data);
+	snprintf(a[n++], sizeof(a[0]), "--log_level=%s", c->cfg.log_level);
+	snprintf(a[n++], sizeof(a[0]), "--sync=%d", c->cfg.sync ? 1 : 0);
+	snprintf(a[n++], sizeof(a[0]), "--network_dir=%s", c->cfg.network);
+	if (strcmp(s->name, "inventory") == 0) {
+		snprintf(stock, sizeof(stock), "%s/stock.csv", c->cfg.network);
+		snprintf(a[n++], sizeof(a[0]), "--seed_stock=%s", stock);
+	}
+	if (s->role != NULL) {
+		snprintf(a[n++], sizeof(a[0]), "--role=%s", s->role);
+		const struct {
+			const char *name;
+			int64_t v;
+		} knobs[] = {{"reject_pct", c->cfg.reject_pct},
+			     {"pick_ms", c->cfg.pick_ms},
+			     {"transit_ms", c->cfg.transit_ms},
+			     {"pickup_ms", c->cfg.pickup_ms}};
+		for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+			if (knobs[i].v >= 0)
+				snprintf(a[n++], sizeof(a[0]), "--%s=%lld", knobs[i].name,
+					 (long long)knobs[i].v);
+	}
+	for (int i = 0; i < n; i++)
+		argv[i] = a[i];
+	argv[n] = NULL;
+
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "omo up: cannot open %s: %s\n", log, strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* Its own session: the stack outlives this command and the terminal's ^C. */
+		int null = open("/dev/null", O_RDONLY);
+		setsid();
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		signal(SIGPIPE, SIG_DFL);
+		execv(exe, argv);
+		dprintf(STDERR_FILENO, "omo up: cannot run %s: %s\n", exe, strerror(errno));
+		_exit(127);
+	}
+	int err = errno;
+	close(fd);
+	if (pid < 0)
+		fprintf(stderr, "omo up: cannot start %s: %s\n", s->name, strerror(err));
+	return pid;
+}
+
+/* await_health polls s's health until it answers, it exits, or START_WAIT_MS. */
+static bool await_health(const cli *c, const struct service *s, pid_t pid, int64_t *elapsed_ms)
+{
+	int64_t start = now_ms(), seq;
+	omo_sock *sock;
+	omo_error_detail d = {0};
+	omo_err e = dial(c, s->name, 250, &sock, &d);
+	int status = 0;
+	bool exited = false;
+
+	while (e == OMO_E_OK || e == OMO_E_UNAVAILABLE) {
+		if ((exited = reap(pid, &status)))
+			break;
+		if ((e = health(sock, &seq, &d)) == OMO_E_OK || now_ms() - start > START_WAIT_MS)
+			break;
+		sleep_ms(20);
+	}
+	omo_sock_close(sock);
+	*elapsed_ms = now_ms() - start;
+	if (e == OMO_E_OK && !exited)
+		return true;
+	if (exited && WIFEXITED(status))
+		fprintf(stderr, "omo up: %s exited with status %d\n", s->name, WEXITSTATUS(status));
+	else if (exited)
+		fprintf(stderr, "omo up: %s was killed by signal %d\n", s->name,
+			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	else
+		fprintf(stderr, "omo up: %s did not answer in %d ms: %s: %s\n", s->name,
+			START_WAIT_MS, omo_err_name(e), d.text);
+	return false;
+}
+
+static void print_log_tail(const cli *c, const struct service *s)
+{
+	char path[PATH_MAX], line[512], tail[5][512];
+	int n = 0;
+	state_path(c, path, sizeof(path), "log", s->name, ".log");
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		snprintf(tail[n++ % 5], sizeof(tail[0]), "%s", line);
+	fclose(f);
+	fprintf(stderr, "omo up: last lines of %s:\n", path);
+	for (int i = n > 5 ? n - 5 : 0; i < n; i++)
+		fprintf(stderr, "  %s", tail[i % 5]);
+}
+
+static int check_installation(const cli *c)
+{
+	char path[PATH_MAX + 32];
+	int missing = 0;
+	for (size_t i = 0; i < N_SERVICES; i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->bin_dir, services[i].binary);
+		if (i > 0 && strcmp(services[i].binary, services[i - 1].binary) == 0)
+			continue; /* the node roles share one binary */
+		if (access(path, X_OK) != 0) {
+			fprintf(stderr, "omo up: %s: %s (build it: make %s)\n", path,
+				strerror(errno), services[i].binary);
+			missing++;
+		}
+	}
+	const char *files[] = {"nodes.csv", "skus.csv", "stock.csv"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->cfg.network, files[i]);
+		if (access(path, R_OK) != 0) {
+			fprintf(stderr, "omo up: network file %s: %s (see --network)\n", path,
+				strerror(errno));
+			missing++;
+		}
+	}
+	return missing;
+}
+
+static int cmd_up(cli *c)
+{
+	char dir[PATH_MAX];
+	pid_t pids[N_SERVICES] = {0};
+	size_t started = 0;
+	bool ok = true;
+
+	if (check_installation(c) != 0)
+		return EXIT_FAILED;
+	for (size_t i = 0; i < N_SERVICES; i++) {
+		pid_t pid = running(c, &services[i]);
+		if (pid != 0) {
+			fprintf(stderr, "omo up: %s is already running (pid %ld); try: omo down\n",
+				services[i].name, (long)pid);
+			return EXIT_FAILED;
+		}
+	}
+	const char *subs[] = {"run", "data", "log"};
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		state_path(c, dir, sizeof(dir), subs[i], NULL, NULL);
+		if (mkdir_p(dir) != 0) {
+			fprintf(stderr, "omo up: cannot create %s: %s\n", dir, strerror(errno));
+			return EXIT_FAILED;
+		}
+	}
+	for (; started < N_SERVICES && ok; started++) {
+		const struct service *s = &services[started];
+		int64_t ms;
+		if ((pids[started] = spawn(c, s)) < 0) {
+			pids[started] = 0;
+			ok = false;
+			break;
+		}
+		if (pid_write(c, s, pids[started]) != 0)
+			fprintf(stderr, "omo up: cannot write the pid file of %s: %s\n", s->name,
+				strerror(errno));
+		if ((ok = await_health(c, s, pids[started], &ms)))
+			printf("%-18s pid %-7ld up, answered in %lld ms\n", s->name,
+			       (long)pids[started], (long long)ms);
+		else
+			print_log_tail(c, s);
+	}
+	if (ok) {
+		printf("stack up: state %s, network %s\n", c->cfg.state, c->cfg.network);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "omo up: stopping what was started\n");
+	for (size_t i = started; i-- > 0;) {
+		if (pids[i] > 0)
+			stop(pids[i]);
+		pid_remove(c, &services[i]);
+	}
+	return EXIT_FAILED;
+}
+
+/* ---- down, status ------------------------------------------------------ */
+
+static int cmd_down(cli *c)
+{
+	int rc = EXIT_OK;
+	for (size_t i = N_SERVICES; i-- > 0;) {
+		const struct service *s = &services[i];
+		pid_t pid = pid_read(c, s);
+		if (pid == 0) {
+			printf("%-18s not running (no pid file)\n", s->name);
+			continue;
+		}
+		if (!proc_alive(pid) || !proc_is_ours(pid, s)) {
+			printf("%-18s not running (stale pid file for %ld removed)\n", s->name,
+			       (long)pid);
+			pid_remove(c, s);
+			continue;
+		}
+		int64_t start = now_ms();
+		bool clean = stop(pid);
+		if (!clean && proc_alive(pid)) {
+			fprintf(stderr, "omo down: %s (pid %ld) would not stop\n", s->name,
+				(long)pid);
+			rc = EXIT_FAILED;
+			continue;
+		}
+		printf("%-18s pid %-7ld %s in %lld ms\n", s->name, (long)pid,
+		       clean ? "stopped" : "killed (did not stop on SIGTERM)",
+		       (long long)(now_ms() - start));
+		pid_remove(c, s);
+	}
+	return rc;
+}
+
+static int cmd_status(cli *c)
+{
+	int rc = EXIT_OK;
+	printf("%-18s %-8s %-6s %10s %10s\n", "service", "pid", "alive", "answer_ms", "latest_seq");
+	for (size_t i = 0; i < N_SERVICES; i++) {
+		const struct service *s = &services[i];
+		pid_t pid = pid_read(c, s);
+		bool alive = pid > 0 && proc_alive(pid) && proc_is_ours(pid, s);
+		char pidtxt[16] = "-", ms[16] = "-", seqtxt[24] = "-";
+		omo_sock *sock;
+		omo_error_detail d = {0};
+		int64_t seq = 0;
+		if (pid > 0)
+			snprintf(pidtxt, sizeof(pidtxt), "%ld", (long)pid);
+		double t0 = now_ms_f();
+		omo_err e = dial(c, s->name, 1000, &sock, &d);
+		if (e == OMO_E_OK) {
+			e = health(sock, &seq, &d);
+			omo_sock_close(sock);
+		}
+		if (e == OMO_E_OK) {
+			snprintf(ms, sizeof(ms), "%.2f", now_ms_f() - t0);
+			snprintf(seqtxt, sizeof(seqtxt), "%lld", (long long)seq);
+		} else {
+			snprintf(ms, sizeof(ms), "%s", e == OMO_E_UNAVAILABLE ? "no answer" : "error");
+			rc = EXIT_FAILED;
+		}
+		printf("%-18s %-8s %-6s %10s %10s\n", s->name, pidtxt, alive ? "yes" : "no", ms,
+		       seqtxt);
+	}
+	return rc;
+}
+
+/* ---- orders and inventory ---------------------------------------------- */
+
+static int read_file(const char *path, char **text, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	if (f == NULL || buf == NULL) {
+		free(buf);
+		return -1;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *bigger = cap > OMO_MAX_MESSAGE ? NULL : realloc(buf, cap * 2);
+			if (bigger == NULL) {
+				errno = EFBIG;
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	bool bad = ferror(f) || n == cap;
+	if (f != stdin)
+		fclose(f);
+	if (bad) {
+		free(buf);
+		return -1;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+static int cmd_submit(cli *c)
+{
+	omo_msg req, reply;
+	omo_error_detail d = {0};
+	char *text;
+	size_t len;
+
+	if (read_file(c->args[0], &text, &len) != 0) {
+		fprintf(stderr, "omo submit: %s: %s\n", c->args[0], strerror(errno));
+		return EXIT_FAILED;
+	}
+	request_init(&req, OMO_MSG_SUBMIT_ORDER);
+	omo_err e = omo_rec_from_json(&omo_rec_submit_order, text, len, &req.body.submit_order,
+				      &req.arena, &d);
+	free(text);
+	if (e != OMO_E_OK) {
+		fprintf(stderr, "omo submit: %s: %s: %s\n", c->args[0], omo_err_name(e), d.text);
+		omo_msg_fini(&req);
+		return EXIT_FAILED;
+	}
+	e = call(c, "orders", &req, &reply);
+	int rc = e == OMO_E_OK ? print_json(&omo_rec_submit_order_reply,
+					    &reply.body.submit_order_reply)
+			       : EXIT_FAILED;
+	omo_msg_fini(&reply);
+	omo_msg_fini(&req);
+	return rc;
+}
+
+static int parse_order_id(const char *text, omo_uuid *id)
+{
+	if (omo_uuid_parse(text, id))
+		return 0;
+	fprintf(stderr, "omo: \"%s\" is not an order id (a UUID like "
+			"0f8fad5b-d9cb-469f-a165-70867728950e)\n",
+		text);
+	return -1;
+}
+
+static int cmd_order(cli *c)
+{
+	omo_msg req, reply;
+	request_init(&req, OMO_MSG_GET_ORDER);
+	if (parse_order_id(c->args[0], &req.body.get_order.order_id) != 0)
+		return EXIT_USAGE;
+	int rc = call(c, "orders", &req, &reply) == OMO_E_OK
+		     ? print_json(&omo_rec_order_view, &reply.body.order_view)
+		     : EXIT_FAILED;
+	omo_msg_fini(&reply);
+	return rc;
+}
+
+static int cmd_cancel(cli *c)
+{
+	omo_msg req, reply;
+	request_init(&req, OMO_MSG_CANCEL_ORDER);
+	if (parse_order_id(c->args[0], &req.body.cancel_order.order_id) != 0)
+		return EXIT_USAGE;
+	const char *reason = c->n_args > 1 ? c->args[1] : "cancelled by an operator";
+	if (strlen(reason) >= sizeof(req.body.cancel_order.reason)) {
+		fprintf(stderr, "omo cancel: the reason is longer than %zu bytes\n",
+			sizeof(req.body.cancel_order.reason) - 1);
+		return EXIT_USAGE;
+	}
+	strcpy(req.body.cancel_order.reason, reason);
+	int rc = call(c, "orders", &req, &reply) == OMO_E_OK
+		     ? print_json(&omo_rec_order_view, &reply.body.order_view)
+		     : EXIT_FAILED;
+	omo_msg_fini(&reply);
+	return rc;
+}
+
+static int cmd_inventory(cli *c)
+{
+	omo_msg req, reply;
+	omo_sku_ref sku;
+	omo_node_ref node;
+	request_init(&req, OMO_MSG_STOCK_QUERY);
+	if (c->cfg.sku[0] != '\0') {
+		if (strlen(c->cfg.sku) >= sizeof(sku.sku)) {
+			fprintf(stderr, "omo inventory: --sku is too long\n");
+			return EXIT_USAGE;
+		}
+		strcpy(sku.sku, c->cfg.sku);
+		req.body.stock_query.skus = &sku;
+		req.body.stock_query.skus_count = 1;
+	}
+	if (c->cfg.node[0] != '\0') {
+		if (strlen(c->cfg.node) >= sizeof(node.node)) {
+			fprintf(stderr, "omo inventory: --node is too long\n");
+			return EXIT_USAGE;
+		}
+		strcpy(node.node, c->cfg.node);
+		req.body.stock_query.nodes = &node;
+		req.body.stock_query.nodes_count = 1;
+	}
+	if (call(c, "inventory", &req, &reply) != OMO_E_OK)
+		return EXIT_FAILED;
+	const omo_stock_reply *r = &reply.body.stock_reply;
+	int64_t on_hand = 0, reserved = 0, available = 0;
+	printf("%-12s %-10s %10s %10s %10s\n", "sku", "node", "on_hand", "reserved", "available");
+	for (uint32_t i = 0; i < r->rows_count; i++) {
+		const omo_stock_row *row = &r->rows[i];
+		printf("%-12s %-10s %10lld %10lld %10lld\n", row->sku, row->node,
+		       (long long)row->on_hand, (long long)row->reserved, (long long)row->available);
+		on_hand += row->on_hand;
+		reserved += row->reserved;
+		available += row->available;
+	}
+	printf("%-12s %-10s %10lld %10lld %10lld\n", "total", "", (long long)on_hand,
+	       (long long)reserved, (long long)available);
+	omo_msg_fini(&reply);
+	return EXIT_OK;
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static int cmd_help(cli *c);
+
+static const struct command {
+	const char *name;
+	const char *args; /* for the usage line */
+	int min_args, max_args;
+	int (*fn)(cli *c);
+	const char *help;
+} commands[] = {
+    {"up", "[--sync=0|1] [--reject_pct=N]", 0, 0, cmd_up,
+     "start the local stack and wait until every service answers"},
+    {"down", "", 0, 0, cmd_down, "stop the services this state directory started"},
+    {"status", "", 0, 0, cmd_status, "each service's pid, liveness, answer time and latest_seq"},
+    {"submit", "FILE", 1, 1, cmd_submit,
+     "submit the order in FILE (JSON submit_order; - reads stdin); print the reply"},
+    {"order", "ORDER_ID", 1, 1, cmd_order, "print an order with its parts and history"},
+    {"cancel", "ORDER_ID [REASON]", 1, 2, cmd_cancel, "cancel an order; print it"},
+    {"inventory", "[--sku=S] [--node=N]", 0, 0, cmd_inventory,
+     "stock per SKU and node: on_hand, reserved, available"},
+    {"help", "", 0, 0, cmd_help, "this text"},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int cmd_help(cli *c)
+{
+	(void)c;
+	printf("usage: omo [--state=DIR] [--network=DIR] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char usage[64];
+		snprintf(usage, sizeof(usage), "%s %s", commands[i].name, commands[i].args);
+		printf("  %-38s %s\n", usage, commands[i].help);
+	}
+	printf("\noptions (--name=value, anywhere on the line):\n");
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		printf("  --%-16s %s (default: %s)\n", cli_options[i].name, cli_options[i].doc,
+		       cli_options[i].def);
+	printf("\nexit status: 0 success, 1 a request or operation failed, 2 usage error\n");
+	return EXIT_OK;
+}
+
+/* parse_args fills c from argv and returns the command, or NULL (message printed). */
+static const struct command *parse_args(cli *c, int argc, char **argv)
+{
+	const char *name = NULL;
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		omo_config_set(cli_options, N_OPTIONS, &c->cfg, cli_options[i].name,
+			       cli_options[i].def);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			name = "help";
+		} else if (strncmp(a, "--", 2) == 0) {
+			char opt[64];
+			if (eq == NULL || eq - a - 2 >= (long)sizeof(opt)) {
+				fprintf(stderr, "omo: bad option %s (options are --name=value)\n", a);
+				return NULL;
+			}
+			snprintf(opt, sizeof(opt), "%.*s", (int)(eq - a - 2), a + 2);
+			if (omo_config_set(cli_options, N_OPTIONS, &c->cfg, opt, eq + 1) != 0) {
+				fprintf(stderr, "omo: unknown option or bad value: %s\n", a);
+				return NULL;
+			}
+		} else if (name == NULL) {
+			name = a;
+		} else if (c->n_args < MAX_ARGS) {
+			c->args[c->n_args++] = a;
+		} else {
+			fprintf(stderr, "omo: too many arguments\n");
+			return NULL;
+		}
+	}
+	if (name == NULL) {
+		fprintf(stderr, "usage: omo [--state=DIR] [--network=DIR] COMMAND [ARGS]; "
+				"omo help lists the commands\n");
+		return NULL;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct command *cmd = &commands[i];
+		if (strcmp(cmd->name, name) != 0)
+			continue;
+		if (c->n_args < cmd->min_args || c->n_args > cmd->max_args) {
+			fprintf(stderr, "usage: omo %s %s\n", cmd->name, cmd->args);
+			return NULL;
+		}
+		return cmd;
+	}
+	fprintf(stderr, "omo: unknown command \"%s\"; omo help lists the commands\n", name);
+	return NULL;
+}
+
+/* locate fills the bin and run directories; -1 (message printed) if it cannot. */
+static int locate(cli *c)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "omo: cannot find my own executable: %s\n", strerror(errno));
+		return -1;
+	}
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	*slash = '\0';
+	snprintf(c->bin_dir, sizeof(c->bin_dir), "%s", exe);
+	state_path(c, c->run_dir, sizeof(c->run_dir), "run", NULL, NULL);
+	/* An ipc:// path must fit a socket address (108 bytes). */
+	if (strlen(c->run_dir) + sizeof("/node-manufacturer.rep") > 108) {
+		fprintf(stderr, "omo: --state=%s is too long a path for ipc:// sockets\n",
+			c->cfg.state);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static cli c;
+	const struct command *cmd = parse_args(&c, argc, argv);
+	if (cmd == NULL)
+		return EXIT_USAGE;
+	if (locate(&c) != 0)
+		return EXIT_FAILED;
+	return cmd->fn(&c);
+}

@@ -1,0 +1,52 @@
+/*
+ * router.h - the router service: turns an accepted order into fulfilment
+ * requests, one per node (the split), using the routing/ library.
+ *
+ * Events followed: orders' order_accepted and order_cancelled; the node
+ * agents' fulfillment_update (a rejection re-sources the part's lines with
+ * that node excluded). Calls: inventory (stock_query, reserve). Events
+ * published: order_routed, order_unroutable, fulfillment_requested,
+ * fulfillment_cancelled.
+ *
+ * Fulfilment ids are derived from (order, attempt, node), so routing the
+ * same order again after a crash asks inventory for the same reservation,
+ * which it already holds.
+ */
+#ifndef OMO_ROUTER_H
+#define OMO_ROUTER_H
+
+#include "catalog.h"
+#include "config.h"
+#include "core.h"
+#include "routing.h"
+
+#define ROUTER_OPTIONS(X, T)                                                                       \
+	OMO_COMMON_OPTIONS(X, T)                                                                   \
+	X(T, STR, network_dir, "simulators/scenarios/demo", "directory of nodes.csv and skus.csv") \
+	X(T, INT, max_splits, "3", "most nodes one routing of an order may use (0: no limit)")     \
+	X(T, INT, line_split, "1", "1: one line's units may come from several nodes")             \
+	X(T, INT, max_attempts, "6", "routings of one order before it is rejected")               \
+	X(T, INT, retry_ms, "1000", "wait before routing again when inventory did not answer")
+
+typedef struct router_config {
+	ROUTER_OPTIONS(OMO_CONFIG_FIELD, _)
+} router_config;
+
+typedef struct router_app {
+	omo_catalog catalog;
+	rt_node *nodes; /* the catalog's nodes, same order, as routing sees them */
+	uint32_t max_splits;
+	bool line_split;
+	int64_t max_attempts;
+	int64_t retry_us;
+} router_app;
+
+extern const omo_handlers router_handlers;
+
+/* router_app_init builds app from a loaded catalog and the options; -1 without memory. */
+int router_app_init(router_app *app, const router_config *cfg);
+
+/* router_fulfillment_id derives the id of the part of order at node in attempt. */
+void router_fulfillment_id(const omo_uuid *order, int64_t attempt, const char *node, omo_uuid *out);
+
+#endif
