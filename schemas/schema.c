@@ -786,6 +786,27 @@ omo_err omo_msg_decode(const void *data, size_t len, omo_msg *msg, omo_error_det
 	return e;
 }
 
+omo_err omo_msg_decode_reply(const void *data, size_t len, const omo_msg *req, omo_msg *reply,
+			     bool *ours, omo_error_detail *d)
+{
+	omo_err e = omo_msg_decode(data, len, reply, d);
+	*ours = true;
+	if (e != OMO_E_OK)
+		return e;
+	if (memcmp(&reply->corr, &req->id, sizeof(req->id)) != 0) {
+		omo_msg_fini(reply);
+		memset(reply, 0, sizeof(*reply));
+		*ours = false;
+		return OMO_E_OK;
+	}
+	if (reply->type != OMO_MSG_ERROR)
+		return OMO_E_OK;
+	omo_err code = omo_err_from_name(reply->body.error.code);
+	if (code == OMO_E_COUNT || code == OMO_E_OK)
+		code = OMO_E_INTERNAL;
+	return omo_fail(d, code, "%s", reply->body.error.message);
+}
+
 /* ====================================================================== */
 /* ids                                                                    */
 

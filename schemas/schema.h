@@ -214,6 +214,14 @@ omo_err omo_msg_encode(const omo_msg *msg, omo_buf *out, omo_error_detail *d);
  */
 omo_err omo_msg_decode(const void *data, size_t len, omo_msg *msg, omo_error_detail *d);
 
+/*
+ * omo_msg_decode_reply decodes the reply to req: OMO_E_OK for a reply of
+ * its own, the error's code (with its sentence in d) for an error reply.
+ * If it answers another request, *ours is false and reply is left empty.
+ */
+omo_err omo_msg_decode_reply(const void *data, size_t len, const omo_msg *req, omo_msg *reply,
+			     bool *ours, omo_error_detail *d);
+
 /* omo_rec_encode / omo_rec_decode: one record alone, for stored state. */
 omo_err omo_rec_encode(const omo_rec_desc *desc, const void *rec, omo_buf *out,
 		       omo_error_detail *d);

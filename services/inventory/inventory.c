@@ -360,11 +360,38 @@ static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 	return OMO_E_OK;
 }
 
-const omo_handlers inventory_handlers = {
+static void app_fini(void *app)
+{
+	omo_catalog_fini(&((inventory_app *)app)->catalog);
+}
+
+static int app_init(void *app, const void *cfg, char *err, size_t errlen)
+{
+	inventory_app *a = app;
+	const inventory_config *c = cfg;
+	memcpy(a->seed_stock, c->seed_stock, sizeof(a->seed_stock));
+	return omo_catalog_load(&a->catalog, c->network_dir, err, errlen);
+}
+
+static const omo_handlers handlers = {
     .name = "inventory",
     .tables = inventory_tables,
     .n_tables = 3,
     .on_request = on_request,
     .on_event = on_event,
     .on_tick = on_tick,
+};
+static const omo_option options[] = {INVENTORY_OPTIONS(OMO_CONFIG_ROW, inventory_config)};
+static const char *const follows[] = {"node-manufacturer", "node-warehouse", "node-store"};
+
+const omo_service_def inventory_service = {
+    .handlers = &handlers,
+    .follows = follows,
+    .n_follows = 3,
+    .options = options,
+    .n_options = sizeof(options) / sizeof(options[0]),
+    .config_size = sizeof(inventory_config),
+    .app_size = sizeof(inventory_app),
+    .app_init = app_init,
+    .app_fini = app_fini,
 };

@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "core.h"
+#include "service.h"
 
 #define INVENTORY_OPTIONS(X, T)                                                                    \
 	OMO_COMMON_OPTIONS(X, T)                                                                   \
@@ -32,7 +33,7 @@ typedef struct inventory_app {
 	char seed_stock[OMO_CONFIG_STR_MAX];
 } inventory_app;
 
-extern const omo_handlers inventory_handlers;
+extern const omo_service_def inventory_service;
 
 /* inventory_seed loads a node,sku,on_hand CSV as receipts, once per store;
  * returns the rows loaded (0 if seeded before) or -1 on a bad file. */

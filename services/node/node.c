@@ -12,13 +12,24 @@
 enum { T_WORK, T_DUE };
 static const char *const node_tables[] = {"work", "due"};
 
-int node_app_init(node_app *app, const node_config *cfg)
+static const omo_handlers node_handlers;
+
+static void app_fini(void *app)
 {
+	omo_catalog_fini(&((node_app *)app)->catalog);
+}
+
+static int app_init(void *a, const void *c, char *err, size_t errlen)
+{
+	node_app *app = a;
+	const node_config *cfg = c;
 	int role = omo_enum_parse(&omo_enum_node_type, cfg->role, strlen(cfg->role));
 	if (role < 0) {
-		fprintf(stderr, "node: role must be manufacturer, warehouse or store\n");
+		snprintf(err, errlen, "role must be manufacturer, warehouse or store");
 		return -1;
 	}
+	if (omo_catalog_load(&app->catalog, cfg->network_dir, err, errlen) != 0)
+		return -1;
 	app->role = (omo_node_type)role;
 	snprintf(app->name, sizeof(app->name), "node-%s", cfg->role);
 	app->handlers = node_handlers;
@@ -158,7 +169,7 @@ static omo_err step(omo_ctx *ctx, omo_node_work *w)
 }
 
 typedef struct due_scan {
-	int64_t now, next;
+	int64_t now;
 	uint8_t ids[256][16];
 	int n;
 } due_scan;
@@ -170,10 +181,8 @@ static int collect_due(void *arg, const omo_val *key, const omo_val *val)
 	if (key->len != 24)
 		return 0;
 	int64_t at = (int64_t)omo_be64_get(key->data);
-	if (at > s->now || s->n == 256) {
-		s->next = at;
+	if (at > s->now || s->n == 256)
 		return 1;
-	}
 	memcpy(s->ids[s->n++], (const uint8_t *)key->data + 8, 16);
 	return 0;
 }
@@ -181,7 +190,7 @@ static int collect_due(void *arg, const omo_val *key, const omo_val *val)
 static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 {
 	static due_scan ds; /* one thread per process runs ticks */
-	ds = (due_scan){.now = ctx->now_us, .next = INT64_MAX};
+	ds = (due_scan){.now = ctx->now_us};
 	omo_err e = omo_scan(ctx->txn, T_DUE, NULL, 0, NULL, 0, collect_due, &ds);
 	for (int i = 0; i < ds.n && e == OMO_E_OK; i++) {
 		omo_node_work w;
@@ -191,14 +200,35 @@ static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 			e = step(ctx, &w);
 		omo_arena_fini(&a);
 	}
-	*next_us = ds.n == 256 ? ctx->now_us : ds.next;
+	*next_us = omo_first_due(ctx->txn, T_DUE); /* steps just scheduled included */
 	return e;
 }
 
-const omo_handlers node_handlers = {
+static const omo_handlers node_handlers = {
     .name = "node",
     .tables = node_tables,
     .n_tables = 2,
     .on_event = on_event,
     .on_tick = on_tick,
+};
+
+static const omo_handlers *app_handlers(const void *app)
+{
+	return &((const node_app *)app)->handlers;
+}
+
+static const omo_option options[] = {NODE_OPTIONS(OMO_CONFIG_ROW, node_config)};
+static const char *const follows[] = {"router"};
+
+const omo_service_def node_service = {
+    .handlers = &node_handlers,
+    .follows = follows,
+    .n_follows = 1,
+    .options = options,
+    .n_options = sizeof(options) / sizeof(options[0]),
+    .config_size = sizeof(node_config),
+    .app_size = sizeof(node_app),
+    .app_init = app_init,
+    .app_fini = app_fini,
+    .app_handlers = app_handlers,
 };

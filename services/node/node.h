@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "core.h"
+#include "service.h"
 
 #define NODE_OPTIONS(X, T)                                                                         \
 	OMO_COMMON_OPTIONS(X, T)                                                                   \
@@ -38,10 +39,6 @@ typedef struct node_app {
 	int64_t pick_us, transit_us, pickup_us;
 } node_app;
 
-extern const omo_handlers node_handlers;
-
-/* node_app_init fills app from cfg and a loaded catalog; -1 (with a sentence
- * on stderr) for a bad role. */
-int node_app_init(node_app *app, const node_config *cfg);
+extern const omo_service_def node_service;
 
 #endif

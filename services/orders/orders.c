@@ -396,10 +396,36 @@ static omo_err on_event(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d)
 	return e == OMO_E_OK ? e : omo_fail(d, e, "%s for an order not applied", omo_msg_name(ev->type));
 }
 
-const omo_handlers orders_handlers = {
+static void app_fini(void *app)
+{
+	omo_catalog_fini(&((orders_app *)app)->catalog);
+}
+
+static int app_init(void *app, const void *cfg, char *err, size_t errlen)
+{
+	return omo_catalog_load(&((orders_app *)app)->catalog,
+				((const orders_config *)cfg)->network_dir, err, errlen);
+}
+
+static const omo_handlers handlers = {
     .name = "orders",
     .tables = orders_tables,
     .n_tables = 3,
     .on_request = on_request,
     .on_event = on_event,
+};
+static const omo_option options[] = {ORDERS_OPTIONS(OMO_CONFIG_ROW, orders_config)};
+static const char *const follows[] = {"router", "node-manufacturer", "node-warehouse",
+				      "node-store"};
+
+const omo_service_def orders_service = {
+    .handlers = &handlers,
+    .follows = follows,
+    .n_follows = 4,
+    .options = options,
+    .n_options = sizeof(options) / sizeof(options[0]),
+    .config_size = sizeof(orders_config),
+    .app_size = sizeof(orders_app),
+    .app_init = app_init,
+    .app_fini = app_fini,
 };

@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "core.h"
+#include "service.h"
 
 #define ORDERS_OPTIONS(X, T)                                                                       \
 	OMO_COMMON_OPTIONS(X, T)                                                                   \
@@ -28,7 +29,7 @@ typedef struct orders_app {
 	omo_catalog catalog;
 } orders_app;
 
-extern const omo_handlers orders_handlers;
+extern const omo_service_def orders_service;
 
 /* orders_derive_status computes an order's status from its parts and back-orders. */
 omo_order_status orders_derive_status(const omo_order_view *o);

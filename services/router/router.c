@@ -17,11 +17,24 @@ static const char *const router_tables[] = {"orders", "retry"};
 
 #define RESERVE_TRIES 3
 
-int router_app_init(router_app *app, const router_config *cfg)
+static void app_fini(void *a)
 {
-	app->nodes = calloc(app->catalog.n_nodes ? app->catalog.n_nodes : 1, sizeof(rt_node));
-	if (app->nodes == NULL)
+	router_app *app = a;
+	omo_catalog_fini(&app->catalog);
+	free(app->nodes);
+}
+
+static int app_init(void *a, const void *c, char *err, size_t errlen)
+{
+	router_app *app = a;
+	const router_config *cfg = c;
+	if (omo_catalog_load(&app->catalog, cfg->network_dir, err, errlen) != 0)
 		return -1;
+	app->nodes = calloc(app->catalog.n_nodes ? app->catalog.n_nodes : 1, sizeof(rt_node));
+	if (app->nodes == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (uint32_t i = 0; i < app->catalog.n_nodes; i++) {
 		const omo_node_info *n = &app->catalog.nodes[i];
 		rt_node *r = &app->nodes[i];
@@ -468,7 +481,6 @@ typedef struct due_scan {
 	int64_t now;
 	uint8_t keys[64][24];
 	int n;
-	int64_t next;
 } due_scan;
 
 static int collect_due(void *arg, const omo_val *key, const omo_val *val)
@@ -478,17 +490,15 @@ static int collect_due(void *arg, const omo_val *key, const omo_val *val)
 	if (key->len != 24)
 		return 0;
 	int64_t at = (int64_t)omo_be64_get(key->data);
-	if (at > s->now || s->n == 64) {
-		s->next = at;
+	if (at > s->now || s->n == 64)
 		return 1;
-	}
 	memcpy(s->keys[s->n++], key->data, 24);
 	return 0;
 }
 
 static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 {
-	due_scan ds = {.now = ctx->now_us, .next = INT64_MAX};
+	due_scan ds = {.now = ctx->now_us};
 	omo_err e = omo_scan(ctx->txn, T_RETRY, NULL, 0, NULL, 0, collect_due, &ds);
 	for (int i = 0; i < ds.n && e == OMO_E_OK; i++) {
 		omo_route_state s;
@@ -503,14 +513,32 @@ static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 		}
 		omo_arena_fini(&a);
 	}
-	*next_us = ds.n == 64 ? ctx->now_us : ds.next;
+	*next_us = omo_first_due(ctx->txn, T_RETRY); /* retries just scheduled included */
 	return e;
 }
 
-const omo_handlers router_handlers = {
+static const omo_handlers handlers = {
     .name = "router",
     .tables = router_tables,
     .n_tables = 2,
     .on_event = on_event,
     .on_tick = on_tick,
+};
+static const omo_option options[] = {ROUTER_OPTIONS(OMO_CONFIG_ROW, router_config)};
+static const char *const follows[] = {"orders", "node-manufacturer", "node-warehouse",
+				      "node-store"};
+static const char *const calls[] = {"inventory"};
+
+const omo_service_def router_service = {
+    .handlers = &handlers,
+    .follows = follows,
+    .n_follows = 4,
+    .calls = calls,
+    .n_calls = 1,
+    .options = options,
+    .n_options = sizeof(options) / sizeof(options[0]),
+    .config_size = sizeof(router_config),
+    .app_size = sizeof(router_app),
+    .app_init = app_init,
+    .app_fini = app_fini,
 };

@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "core.h"
+#include "service.h"
 #include "routing.h"
 
 #define ROUTER_OPTIONS(X, T)                                                                       \
@@ -41,10 +42,7 @@ typedef struct router_app {
 	int64_t retry_us;
 } router_app;
 
-extern const omo_handlers router_handlers;
-
-/* router_app_init builds app from a loaded catalog and the options; -1 without memory. */
-int router_app_init(router_app *app, const router_config *cfg);
+extern const omo_service_def router_service;
 
 /* router_fulfillment_id derives the id of the part of order at node in attempt. */
 void router_fulfillment_id(const omo_uuid *order, int64_t attempt, const char *node, omo_uuid *out);

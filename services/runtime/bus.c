@@ -178,21 +178,12 @@ omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_deta
 		if ((rv = nng_recvmsg(s->s, &m, 0)) != 0)
 			return omo_fail(d, OMO_E_UNAVAILABLE, "no reply to %s: %s",
 					omo_msg_name(req->type), nng_strerror(rv));
-		e = omo_msg_decode(nng_msg_body(m), nng_msg_len(m), reply, d);
+		bool ours;
+		e = omo_msg_decode_reply(nng_msg_body(m), nng_msg_len(m), req, reply, &ours, d);
 		nng_msg_free(m);
-		if (e != OMO_E_OK)
+		if (ours) /* else a late reply to an earlier request */
 			return e;
-		if (memcmp(&reply->corr, &req->id, sizeof(req->id)) == 0)
-			break;
-		omo_msg_fini(reply); /* a late reply to an earlier request: not ours */
 	}
-	if (reply->type == OMO_MSG_ERROR) {
-		omo_err code = omo_err_from_name(reply->body.error.code);
-		if (code == OMO_E_COUNT)
-			code = OMO_E_INTERNAL;
-		return omo_fail(d, code, "%s", reply->body.error.message);
-	}
-	return OMO_E_OK;
 }
 
 void omo_endpoint(char *out, size_t n, const char *run_dir, const char *service, const char *kind)

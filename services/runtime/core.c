@@ -9,6 +9,7 @@
 
 #define MAX_APP_TABLES 24
 #define FETCH_MAX_BYTES (1u << 20) /* of events per fetch reply */
+#define FETCH_MAX       1000      /* events asked for per fetch */
 
 /* Tables of the core itself, after the service's own. */
 enum { T_OUTBOX, T_INBOX, T_REPLIES, T_META, N_CORE_TABLES };
@@ -467,6 +468,46 @@ omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *g
 	}
 	omo_msg_fini(&ev);
 	return result;
+}
+
+int omo_core_catch_up(omo_core *c, const omo_gap *gap)
+{
+	omo_error_detail d = {0};
+	omo_msg req, reply;
+	int applied = 0;
+	omo_msg_init(&req, OMO_MSG_FETCH_EVENTS);
+	omo_uuid_generate(&req.id);
+	req.body.fetch_events.epoch = (int64_t)gap->epoch;
+	req.body.fetch_events.from_seq = (int64_t)gap->from_seq;
+	req.body.fetch_events.max = FETCH_MAX;
+	omo_err e = c->caller ? c->caller(c->caller_arg, gap->producer, &req, &reply, &d)
+			      : omo_fail(&d, OMO_E_UNAVAILABLE, "no caller");
+	if (e != OMO_E_OK) {
+		OMO_WARN("catch_up_failed", "producer=%s from=%llu detail=\"%s\"", gap->producer,
+			 (unsigned long long)gap->from_seq, d.text);
+		omo_msg_fini(&reply);
+		return 0;
+	}
+	const omo_events *ev = &reply.body.events;
+	for (uint32_t i = 0; i < ev->events_count; i++) {
+		omo_gap again;
+		omo_applied a = omo_core_event(c, ev->events[i].bytes, ev->events[i].bytes_len, &again);
+		if (a == OMO_GAP)
+			break;
+		applied += a == OMO_APPLIED;
+	}
+	if (ev->events_count == 0 && (uint64_t)ev->latest_seq >= gap->from_seq)
+		OMO_ERROR("gap_beyond_retention", "producer=%s from=%llu latest=%lld", gap->producer,
+			  (unsigned long long)gap->from_seq, (long long)ev->latest_seq);
+	omo_msg_fini(&reply);
+	return applied;
+}
+
+void omo_core_take_event(omo_core *c, const void *data, size_t len)
+{
+	omo_gap gap;
+	if (omo_core_event(c, data, len, &gap) == OMO_GAP && omo_core_catch_up(c, &gap) > 0)
+		omo_core_event(c, data, len, &gap);
 }
 
 int64_t omo_core_tick(omo_core *c)

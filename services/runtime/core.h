@@ -88,6 +88,16 @@ typedef struct omo_gap {
 
 /* omo_core_event applies one encoded event (or heartbeat) once and in order. */
 omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *gap);
+/*
+ * omo_core_catch_up fetches what gap says is missing from the producer's
+ * outbox through the core's caller and applies it in order, inside the open
+ * batch. Returns the number of events applied.
+ */
+int omo_core_catch_up(omo_core *c, const omo_gap *gap);
+
+/* omo_core_take_event applies an event, catching up first if it finds a gap. */
+void omo_core_take_event(omo_core *c, const void *data, size_t len);
+
 /* omo_core_tick runs on_tick; returns when it is next due. */
 int64_t omo_core_tick(omo_core *c);
 /* omo_core_commit makes the batch durable; on failure nothing of it happened. */

@@ -17,7 +17,6 @@
 #define BATCH_EVENTS    2048
 #define HEARTBEAT_US    500000
 #define CALL_TIMEOUT_MS 5000
-#define FETCH_MAX       1000
 
 typedef struct peer {
 	const char *name;
@@ -77,55 +76,6 @@ static omo_err shell_call(void *arg, const char *peer_name, const omo_msg *req, 
 	return omo_call(s, req, reply, d);
 }
 
-/* repair fetches the events a gap says are missing and applies them in order. */
-static void repair(shell *sh, const omo_gap *gap)
-{
-	omo_error_detail d;
-	omo_msg req, reply;
-	omo_sock *s = peer_sock(sh, gap->producer);
-	if (s == NULL) {
-		OMO_WARN("gap_unrepairable", "producer=%s reason=\"not a followed producer\"",
-			 gap->producer);
-		return;
-	}
-	omo_msg_init(&req, OMO_MSG_FETCH_EVENTS);
-	omo_uuid_generate(&req.id);
-	req.body.fetch_events.epoch = (int64_t)gap->epoch;
-	req.body.fetch_events.from_seq = (int64_t)gap->from_seq;
-	req.body.fetch_events.max = FETCH_MAX;
-	if (omo_call(s, &req, &reply, &d) != OMO_E_OK) {
-		OMO_WARN("gap_fetch_failed", "producer=%s from=%llu detail=\"%s\"", gap->producer,
-			 (unsigned long long)gap->from_seq, d.text);
-		omo_msg_fini(&reply);
-		return;
-	}
-	const omo_events *ev = &reply.body.events;
-	OMO_DEBUG("gap_fetched", "producer=%s from=%llu count=%u", gap->producer,
-		  (unsigned long long)gap->from_seq, ev->events_count);
-	for (uint32_t i = 0; i < ev->events_count; i++) {
-		omo_gap again;
-		if (omo_core_event(sh->core, ev->events[i].bytes, ev->events[i].bytes_len, &again) ==
-		    OMO_GAP)
-			break;
-	}
-	if (ev->events_count == 0 && (uint64_t)ev->latest_seq >= gap->from_seq)
-		OMO_ERROR("gap_beyond_retention", "producer=%s from=%llu latest=%lld",
-			  gap->producer, (unsigned long long)gap->from_seq,
-			  (long long)ev->latest_seq);
-	omo_msg_fini(&reply);
-}
-
-static void take_event(shell *sh, omo_bus_msg *m)
-{
-	omo_gap gap;
-	const void *data = omo_bus_msg_data(m);
-	size_t len = omo_bus_msg_len(m);
-	if (omo_core_event(sh->core, data, len, &gap) == OMO_GAP) {
-		repair(sh, &gap);
-		omo_core_event(sh->core, data, len, &gap);
-	}
-}
-
 typedef struct pending_reply {
 	omo_bus_msg *req;
 	size_t off, len;
@@ -170,7 +120,7 @@ static int serve(shell *sh)
 		}
 		while (sh->sub && n_events < BATCH_EVENTS &&
 		       omo_sock_recv(sh->sub, &m, false) == OMO_E_OK) {
-			take_event(sh, m);
+			omo_core_take_event(sh->core, omo_bus_msg_data(m), omo_bus_msg_len(m));
 			omo_bus_msg_free(m);
 			n_events++;
 		}
@@ -207,7 +157,7 @@ static int serve(shell *sh)
 
 int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, void *app)
 {
-	const omo_handlers *h = def->handlers;
+	const omo_handlers *h = omo_service_handlers(def, app);
 	shell sh = {.cfg = cfg};
 	omo_error_detail d = {0};
 	char url[600], urls[MAX_PEERS][600];
@@ -261,26 +211,44 @@ out:
 	return rc;
 }
 
-int omo_service_main(const omo_service_def *def, const omo_option *opts, size_t n_opts, void *cfg,
-		     int (*init)(void *cfg, void **app), int argc, char **argv)
+const omo_handlers *omo_service_handlers(const omo_service_def *def, const void *app)
+{
+	return def->app_handlers ? def->app_handlers(app) : def->handlers;
+}
+
+int omo_service_main(const omo_service_def *def, int argc, char **argv)
 {
 	char err[300];
-	void *app = NULL;
+	const char *name = def->handlers->name;
+	void *cfg = calloc(1, def->config_size), *app = calloc(1, def->app_size);
+	int rc = 2;
+	if (cfg == NULL || app == NULL) {
+		fprintf(stderr, "%s: out of memory\n", name);
+		goto out;
+	}
+	int loaded = omo_config_load(def->options, def->n_options, cfg, name, argc, argv, err,
+				     sizeof(err));
+	if (loaded != 0) {
+		if (loaded < 0)
+			fprintf(stderr, "%s: %s\n", name, err);
+		rc = loaded < 0 ? 2 : 0;
+		goto out;
+	}
+	if (def->app_init(app, cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", name, err);
+		goto out;
+	}
+	const omo_handlers *h = omo_service_handlers(def, app);
 	const omo_common_config *common = cfg;
-	int rc = omo_config_load(opts, n_opts, cfg, def->handlers->name, argc, argv, err,
-				 sizeof(err));
-	if (rc != 0) {
-		if (rc < 0)
-			fprintf(stderr, "%s: %s\n", def->handlers->name, err);
-		return rc < 0 ? 2 : 0;
+	if (omo_log_init(h->name, common->log_level) != 0) {
+		fprintf(stderr, "%s: log_level must be error, warn, info or debug\n", h->name);
+		goto out;
 	}
-	if (init != NULL && init(cfg, &app) != 0)
-		return 2;
-	/* after init: a service may take its name from its options */
-	if (omo_log_init(def->handlers->name, common->log_level) != 0) {
-		fprintf(stderr, "%s: log_level must be error, warn, info or debug\n",
-			def->handlers->name);
-		return 2;
-	}
-	return omo_service_run(def, common, app);
+	rc = omo_service_run(def, common, app);
+out:
+	if (app != NULL)
+		def->app_fini(app);
+	free(cfg);
+	free(app);
+	return rc;
 }

@@ -202,6 +202,21 @@ omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val)
 	return map_rc(rc);
 }
 
+static int first_key_time(void *arg, const omo_val *key, const omo_val *val)
+{
+	(void)val;
+	if (key->len >= 8)
+		*(int64_t *)arg = (int64_t)omo_be64_get(key->data);
+	return 1;
+}
+
+int64_t omo_first_due(omo_txn *t, omo_table tb)
+{
+	int64_t at = INT64_MAX;
+	omo_scan(t, tb, NULL, 0, NULL, 0, first_key_time, &at);
+	return at;
+}
+
 omo_err omo_put_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
 		    const omo_rec_desc *desc, const void *rec)
 {

@@ -59,6 +59,10 @@ omo_err omo_scan(omo_txn *t, omo_table tb, const void *prefix, size_t plen, cons
 /* omo_last finds the greatest key of a table. OMO_E_NOT_FOUND if empty. */
 omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val);
 
+/* omo_first_due reads a timer table, whose keys start with a be64 time, and
+ * returns its earliest time, or INT64_MAX if it is empty. */
+int64_t omo_first_due(omo_txn *t, omo_table tb);
+
 /* Records stored with the schema codec. */
 omo_err omo_put_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
 		    const omo_rec_desc *desc, const void *rec);
