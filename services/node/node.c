@@ -31,7 +31,7 @@ static int app_init(void *a, const void *c, char *err, size_t errlen)
 	if (omo_catalog_load(&app->catalog, cfg->network_dir, err, errlen) != 0)
 		return -1;
 	app->role = (omo_node_type)role;
-	snprintf(app->name, sizeof(app->name), "node-%s", cfg->role);
+	snprintf(app->name, sizeof(app->name), "node-%.26s", cfg->role);
 	app->handlers = node_handlers;
 	app->handlers.name = app->name;
 	app->reject_pct = cfg->reject_pct;

@@ -5,15 +5,26 @@
 #include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SLICE_MS 100 /* calls wait in slices so that an interrupt is seen */
 
 struct omo_sock {
 	nng_socket s;
 	omo_sock_kind kind;
 	int fd;
+	int timeout_ms; /* REQ: how long a call may take */
 };
+
+static volatile sig_atomic_t interrupted;
+
+void omo_bus_interrupt(void)
+{
+	interrupted = 1;
+}
 
 static omo_err fail_nng(omo_error_detail *d, int rv, const char *what, const char *url)
 {
@@ -33,7 +44,9 @@ static int sock_open(omo_sock *s, omo_sock_kind kind)
 	if (rv != 0)
 		return rv;
 	s->kind = kind;
-	nng_socket_set_size(s->s, NNG_OPT_RECVMAXSZ, OMO_MAX_MESSAGE);
+	/* Twice the schema limit: a somewhat oversized request still gets a TOO_LARGE
+	 * answer; anything larger costs the sender its connection, not our memory. */
+	nng_socket_set_size(s->s, NNG_OPT_RECVMAXSZ, 2 * (size_t)OMO_MAX_MESSAGE);
 	nng_socket_set_ms(s->s, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(s->s, NNG_OPT_RECONNMAXT, 2000);
 	nng_socket_set_bool(s->s, NNG_OPT_TCP_KEEPALIVE, true);
@@ -80,8 +93,9 @@ omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls
 		return fail_nng(d, rv, "open", NULL);
 	}
 	if (kind == OMO_REQ) {
-		nng_socket_set_ms(s->s, NNG_OPT_RECVTIMEO, timeout_ms);
-		nng_socket_set_ms(s->s, NNG_OPT_SENDTIMEO, timeout_ms);
+		s->timeout_ms = timeout_ms;
+		nng_socket_set_ms(s->s, NNG_OPT_RECVTIMEO, SLICE_MS);
+		nng_socket_set_ms(s->s, NNG_OPT_SENDTIMEO, SLICE_MS);
 		/* Resend sooner than nng's 60 s: the server answers a repeat from its stored reply. */
 		nng_socket_set_ms(s->s, NNG_OPT_REQ_RESENDTIME, timeout_ms / 4 > 250 ? timeout_ms / 4 : 250);
 	}
@@ -165,20 +179,28 @@ omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_deta
 {
 	omo_buf b = {0};
 	omo_err e = omo_msg_encode(req, &b, d);
+	int rv, waited = 0;
 	memset(reply, 0, sizeof(*reply));
 	if (e != OMO_E_OK)
 		return e;
-	int rv = nng_send(s->s, b.data, b.len, 0);
+	/* A REQ send waits for a peer, its receive for the reply; both in slices. */
+	while ((rv = nng_send(s->s, b.data, b.len, 0)) == NNG_ETIMEDOUT && !interrupted &&
+	       (waited += SLICE_MS) < s->timeout_ms)
+		;
 	omo_buf_fini(&b);
 	if (rv != 0)
 		return omo_fail(d, OMO_E_UNAVAILABLE, "send %s: %s", omo_msg_name(req->type),
-				nng_strerror(rv));
+				interrupted ? "interrupted" : nng_strerror(rv));
 	for (;;) {
 		nng_msg *m;
-		if ((rv = nng_recvmsg(s->s, &m, 0)) != 0)
-			return omo_fail(d, OMO_E_UNAVAILABLE, "no reply to %s: %s",
-					omo_msg_name(req->type), nng_strerror(rv));
 		bool ours;
+		if ((rv = nng_recvmsg(s->s, &m, 0)) == NNG_ETIMEDOUT && !interrupted &&
+		    (waited += SLICE_MS) < s->timeout_ms)
+			continue;
+		if (rv != 0)
+			return omo_fail(d, OMO_E_UNAVAILABLE, "no reply to %s: %s",
+					omo_msg_name(req->type),
+					interrupted ? "interrupted" : nng_strerror(rv));
 		e = omo_msg_decode_reply(nng_msg_body(m), nng_msg_len(m), req, reply, &ours, d);
 		nng_msg_free(m);
 		if (ours) /* else a late reply to an earlier request */

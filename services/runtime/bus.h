@@ -53,6 +53,10 @@ omo_err omo_sock_send(omo_sock *s, const void *data, size_t len);
  */
 omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_detail *d);
 
+/* omo_bus_interrupt makes calls under way give up (UNAVAILABLE) within a
+ * tenth of a second, so a service can stop promptly. Async-signal-safe. */
+void omo_bus_interrupt(void);
+
 /* omo_endpoint writes the default local address of a service's socket:
  * ipc://<run_dir>/<service>.<rep|pub>. */
 void omo_endpoint(char *out, size_t n, const char *run_dir, const char *service, const char *kind);

@@ -37,6 +37,7 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+	omo_bus_interrupt();
 }
 
 static omo_sock *peer_sock(shell *sh, const char *name)

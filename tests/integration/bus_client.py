@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""omo's bus as a client in another language sees it.
+
+Requests are built from schemas/REFERENCE.md alone: raw msgpack made with
+Debian's python3-msgpack (not omo's codec), sent with Debian's nngcat to the
+real service processes, replies decoded here. Each case is its own ctest:
+
+    bus_client.py BIN_DIR SOURCE_DIR CASE
+
+Cases: submit_and_deliver (an order followed to delivery), idempotent,
+and one per kind of bad input; every bad input must get its stable error
+code and a sentence, change nothing, and leave the service serving.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import msgpack
+
+BIN, SRC, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+NETWORK = os.path.join(SRC, "simulators", "scenarios", "demo")
+MAX_MESSAGE = 4 << 20  # REFERENCE.md: "Messages larger than 4194304 bytes are refused"
+
+
+class Stack:
+    """The six service processes on ipc:// sockets in a fresh directory."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="omo-bus-")
+        self.run = os.path.join(self.dir, "run")
+        os.makedirs(self.run)
+        self.procs = []
+        common = ["--run_dir=" + self.run, "--network_dir=" + NETWORK, "--log_level=warn"]
+        services = [
+            ("omo-inventory", "inventory", ["--seed_stock=" + os.path.join(NETWORK, "stock.csv")]),
+            ("omo-node", "node-manufacturer", ["--role=manufacturer", "--pick_ms=50", "--transit_ms=100"]),
+            ("omo-node", "node-warehouse", ["--role=warehouse", "--pick_ms=50", "--transit_ms=100"]),
+            ("omo-node", "node-store", ["--role=store", "--pick_ms=50", "--transit_ms=100", "--pickup_ms=100"]),
+            ("omo-router", "router", []),
+            ("omo-orders", "orders", []),
+        ]
+        for exe, name, extra in services:
+            data = "--data_dir=" + os.path.join(self.dir, "data", name)
+            log = open(os.path.join(self.dir, name + ".log"), "w")
+            self.procs.append(subprocess.Popen([os.path.join(BIN, exe), data] + common + extra,
+                                               stdout=log, stderr=log))
+        for _, name, _ in services:
+            self.wait_ready(name)
+
+    def wait_ready(self, service):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                if self.call(service, "fetch_events", {"epoch": 0, "from_seq": 1, "max": 1},
+                             timeout=1)["type"] == "events":
+                    return
+            except (subprocess.TimeoutExpired, ValueError):
+                time.sleep(0.05)
+        raise SystemExit("%s did not come up" % service)
+
+    def send(self, service, payload, timeout=10):
+        """Sends raw bytes with nngcat; returns the raw reply bytes."""
+        path = os.path.join(self.dir, "request.bin")
+        with open(path, "wb") as f:
+            f.write(payload)
+        url = "ipc://%s/%s.rep" % (self.run, service)
+        out = subprocess.run(["nngcat", "--req0", "--dial", url, "--file", path, "--raw",
+                              "--recv-maxsz", str(2 * MAX_MESSAGE)],
+                             capture_output=True, timeout=timeout, check=False)
+        return out.stdout
+
+    def call(self, service, msg_type, body, version=1, extra=None, timeout=10):
+        envelope = {"type": msg_type, "v": version, "id": uuid.uuid4().bytes, "body": body}
+        envelope.update(extra or {})
+        reply = msgpack.unpackb(self.send(service, msgpack.packb(envelope), timeout), raw=False)
+        # A request too large to read is answered without its id (nng still matches it).
+        unread = reply["type"] == "error" and reply["body"]["code"] == "TOO_LARGE"
+        assert reply["corr"] == (bytes(16) if unread else envelope["id"]), "reply answers another request"
+        return reply
+
+    def latest_seq(self, service):
+        return self.call(service, "fetch_events", {"epoch": 0, "from_seq": 1, "max": 1})["body"]["latest_seq"]
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                rc = p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                rc = "killed"
+            assert rc == 0, "a service did not stop cleanly (%s)" % rc
+        shutil.rmtree(self.dir)
+
+
+def order(key, **changes):
+    body = {
+        "idempotency_key": key,
+        "channel": "web",
+        "fulfillment": "ship_to_home",
+        "ship_to": {"lat_udeg": 40712800, "lon_udeg": -74006000, "country": "US"},
+        "lines": [{"line_no": 1, "sku": "SKU-0001", "quantity": 1},
+                  {"line_no": 2, "sku": "SKU-0190", "quantity": 1}],
+    }
+    body.update(changes)
+    return body
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def case_submit_and_deliver(s):
+    r = s.call("orders", "submit_order", order("deliver-1"))
+    expect(r["type"] == "submit_order_reply", r)
+    expect(r["body"]["status"] == "accepted", r)
+    oid = r["body"]["order_id"]
+    expect(isinstance(oid, bytes) and len(oid) == 16, "order_id is a 16-byte uuid")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        view = s.call("orders", "get_order", {"order_id": oid})["body"]
+        if view["status"] == "completed":
+            break
+        time.sleep(0.1)
+    expect(view["status"] == "completed", "order not delivered: %s" % view["status"])
+    nodes = sorted((f["node_type"], f["status"]) for f in view["fulfillments"])
+    expect(nodes == [("manufacturer", "delivered"), ("store", "delivered")] or
+           nodes == [("manufacturer", "delivered"), ("warehouse", "delivered")], nodes)
+    events = [h["event"] for h in view["history"]]
+    for step in ("accepted", "routed", "shipped", "delivered"):
+        expect(step in events, "history lacks %s: %s" % (step, events))
+
+
+def accepted_events(s):
+    """Counts order_accepted events in the orders service's outbox."""
+    latest = s.latest_seq("orders")
+    body = s.call("orders", "fetch_events", {"epoch": 0, "from_seq": 1, "max": 10000})["body"]
+    expect(len(body["events"]) == latest, "outbox lacks events")
+    return sum(msgpack.unpackb(e["bytes"], raw=False)["type"] == "order_accepted" for e in body["events"])
+
+
+def case_idempotent(s):
+    a = s.call("orders", "submit_order", order("same-key"))
+    b = s.call("orders", "submit_order", order("same-key"))
+    expect(a["body"] == b["body"], "a retried submit got another reply: %s / %s" % (a, b))
+    expect(accepted_events(s) == 1, "the retry made a second order")
+    c = s.call("orders", "submit_order", order("same-key", channel="mobile"))
+    expect(c["type"] == "error" and c["body"]["code"] == "CONFLICT", c)
+
+
+def bad(payload_or_call, code):
+    """A case sending bad input: expects code, no event, and the service still serving."""
+    def run(s):
+        seq = s.latest_seq("orders")
+        reply = payload_or_call(s)
+        expect(reply["type"] == "error", "expected an error reply, got %s" % reply["type"])
+        expect(reply["body"]["code"] == code, "expected %s, got %s" % (code, reply["body"]))
+        expect(len(reply["body"]["message"]) > 10, "the error needs a sentence")
+        expect(s.latest_seq("orders") == seq, "bad input changed state (an event was emitted)")
+        # The key the bad request carried is still free, and the service still serves.
+        ok = s.call("orders", "submit_order", order("bad-key"))
+        expect(ok["type"] == "submit_order_reply", "service stopped serving: %s" % ok)
+    return run
+
+
+def raw(payload):
+    return lambda s: msgpack.unpackb(s.send("orders", payload), raw=False)
+
+
+def lines(*ls):
+    return [{"line_no": i + 1, "sku": sku, "quantity": q} for i, (sku, q) in enumerate(ls)]
+
+
+CASES = {
+    "submit_and_deliver": case_submit_and_deliver,
+    "idempotent": case_idempotent,
+    "malformed_msgpack": bad(raw(b"\x85\xa4type\xc1\xff"), "MALFORMED"),
+    "not_a_map": bad(raw(msgpack.packb([1, 2, 3])), "WRONG_TYPE"),
+    "unknown_type": bad(lambda s: s.call("orders", "launch_rocket", {}), "UNKNOWN_TYPE"),
+    "event_as_request": bad(lambda s: s.call("orders", "heartbeat", {"latest_seq": 1}), "UNKNOWN_TYPE"),
+    "wrong_version": bad(lambda s: s.call("orders", "submit_order", order("bad-key"), version=99), "BAD_VERSION"),
+    "missing_field": bad(lambda s: s.call("orders", "submit_order", {k: v for k, v in order("bad-key").items() if k != "channel"}), "MISSING_FIELD"),
+    "extra_field": bad(lambda s: s.call("orders", "submit_order", order("bad-key", coupon="FREE")), "UNKNOWN_FIELD"),
+    "extra_envelope_field": bad(lambda s: s.call("orders", "submit_order", order("bad-key"), extra={"priority": 1}), "UNKNOWN_FIELD"),
+    "zero_quantity": bad(lambda s: s.call("orders", "submit_order", order("bad-key", lines=lines(("SKU-0001", 0)))), "OUT_OF_RANGE"),
+    "negative_quantity": bad(lambda s: s.call("orders", "submit_order", order("bad-key", lines=lines(("SKU-0001", -3)))), "OUT_OF_RANGE"),
+    "unknown_sku": bad(lambda s: s.call("orders", "submit_order", order("bad-key", lines=lines(("NO-SUCH-SKU", 1)))), "UNKNOWN_SKU"),
+    "empty_order": bad(lambda s: s.call("orders", "submit_order", order("bad-key", lines=[])), "EMPTY_ORDER"),
+    "bad_enum": bad(lambda s: s.call("orders", "submit_order", order("bad-key", channel="fax")), "BAD_ENUM"),
+    "oversized": bad(lambda s: s.call("orders", "submit_order", order("bad-key", customer_id="x" * (MAX_MESSAGE + 1))), "TOO_LARGE"),
+}
+
+
+def main():
+    if CASE not in CASES:
+        raise SystemExit("unknown case %s; cases: %s" % (CASE, " ".join(CASES)))
+    stack = Stack()
+    try:
+        CASES[CASE](stack)
+    finally:
+        stack.stop()
+    print("bus_client %s: ok" % CASE)
+
+
+if __name__ == "__main__":
+    main()
