@@ -101,6 +101,14 @@ void *omo_arena_alloc(omo_arena *a, size_t n)
 	return c->data;
 }
 
+void *omo_arena_grow(omo_arena *a, const void *items, uint32_t count, uint32_t more, size_t size)
+{
+	char *p = omo_arena_alloc(a, ((size_t)count + more) * size);
+	if (p != NULL && count > 0)
+		memcpy(p, items, (size_t)count * size);
+	return p;
+}
+
 void omo_arena_fini(omo_arena *a)
 {
 	while (a->head != NULL) {
@@ -425,6 +433,9 @@ omo_err omo_msg_encode(const omo_msg *msg, omo_buf *out, omo_error_detail *d)
 
 	if ((unsigned)msg->type >= OMO_MSG_COUNT)
 		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "message type %d", (int)msg->type);
+	if (msg->epoch > INT64_MAX || msg->seq > INT64_MAX)
+		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: beyond 2^63 - 1",
+				msg->epoch > INT64_MAX ? "epoch" : "seq");
 	const omo_msg_desc *md = &omo_msg_descs[msg->type];
 	msgpack_packer_init(&pk, out, pk_write);
 	msgpack_pack_map(&pk, 9);
@@ -695,14 +706,24 @@ omo_err omo_rec_decode(const omo_rec_desc *desc, const void *data, size_t len, v
 
 static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_detail *d)
 {
+	static const char *const keys[] = {"type", "v", "id", "corr", "producer", "epoch",
+					   "seq", "ts", "body"};
 	const msgpack_object *type = NULL, *body = NULL, *v = NULL;
 	bool have_id = false;
+	unsigned seen = 0;
 
 	if (o->type != MSGPACK_OBJECT_MAP)
 		return omo_fail(d, OMO_E_WRONG_TYPE, "message: expected a map (the envelope)");
 	for (uint32_t i = 0; i < o->via.map.size; i++) {
 		const msgpack_object *k = &o->via.map.ptr[i].key, *val = &o->via.map.ptr[i].val;
 		int64_t x = 0;
+		for (unsigned j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+			if (key_is(k, keys[j])) {
+				if (seen & (1u << j))
+					return omo_fail(d, OMO_E_MALFORMED,
+							"envelope: \"%s\" appears twice", keys[j]);
+				seen |= 1u << j;
+			}
 		if (key_is(k, "type"))
 			type = val;
 		else if (key_is(k, "v"))
@@ -718,7 +739,8 @@ static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_det
 			memcpy(is_id ? msg->id.b : msg->corr.b, val->via.bin.ptr, 16);
 			have_id |= is_id;
 		} else if (key_is(k, "producer")) {
-			if (val->type != MSGPACK_OBJECT_STR || val->via.str.size > OMO_PRODUCER_MAX)
+			if (val->type != MSGPACK_OBJECT_STR || val->via.str.size > OMO_PRODUCER_MAX ||
+			    memchr(val->via.str.ptr, '\0', val->via.str.size) != NULL)
 				return omo_fail(d, OMO_E_WRONG_TYPE,
 						"producer: expected a string of at most %d bytes",
 						OMO_PRODUCER_MAX);

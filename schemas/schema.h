@@ -70,6 +70,9 @@ typedef struct omo_arena {
 
 void *omo_arena_alloc(omo_arena *a, size_t n); /* zeroed; NULL if out of memory */
 void omo_arena_fini(omo_arena *a);
+/* omo_arena_grow returns a copy of a list of count items of size bytes with
+ * room for more after them (zeroed), in a; NULL if out of memory. */
+void *omo_arena_grow(omo_arena *a, const void *items, uint32_t count, uint32_t more, size_t size);
 
 /* ---- enumerations ---------------------------------------------------- */
 

@@ -30,11 +30,9 @@ static omo_err save_order(omo_ctx *ctx, const omo_order_view *o)
 /* grow_list makes room for one more item at the end of a list held in arena a. */
 static void *grow_list(omo_arena *a, void **items, uint32_t *count, size_t size)
 {
-	char *p = omo_arena_alloc(a, (size_t)(*count + 1) * size);
+	char *p = omo_arena_grow(a, *items, *count, 1, size);
 	if (p == NULL)
 		return NULL;
-	if (*count > 0)
-		memcpy(p, *items, (size_t)*count * size);
 	*items = p;
 	return p + (size_t)(*count)++ * size;
 }

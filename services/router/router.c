@@ -319,12 +319,11 @@ static omo_err route(omo_ctx *ctx, omo_route_state *s, omo_arena *a)
 		goto out;
 	s->attempt++;
 	for (uint32_t i = 0; i < n_parts; i++) {
-		omo_fulfillment_info *p = omo_arena_alloc(a, (s->parts_count + 1) * sizeof(*p));
+		omo_fulfillment_info *p = omo_arena_grow(a, s->parts, s->parts_count, 1, sizeof(*p));
 		if (p == NULL) {
 			e = OMO_E_NOMEM;
 			goto out;
 		}
-		memcpy(p, s->parts, s->parts_count * sizeof(*p));
 		p[s->parts_count++] = parts[i];
 		s->parts = p;
 	}
@@ -407,10 +406,9 @@ static omo_err on_cancelled(omo_ctx *ctx, const omo_order_cancelled *c)
 
 static omo_err add_excluded(omo_route_state *s, omo_arena *a, const char *node)
 {
-	omo_node_ref *x = omo_arena_alloc(a, (s->excluded_count + 1) * sizeof(*x));
+	omo_node_ref *x = omo_arena_grow(a, s->excluded, s->excluded_count, 1, sizeof(*x));
 	if (x == NULL)
 		return OMO_E_NOMEM;
-	memcpy(x, s->excluded, s->excluded_count * sizeof(*x));
 	snprintf(x[s->excluded_count].node, sizeof(x->node), "%s", node);
 	s->excluded = x;
 	s->excluded_count++;
@@ -420,10 +418,10 @@ static omo_err add_excluded(omo_route_state *s, omo_arena *a, const char *node)
 /* add_pending puts a part's lines back among those still to source. */
 static omo_err add_pending(omo_route_state *s, omo_arena *a, const omo_fulfillment_info *p)
 {
-	omo_alloc_line *x = omo_arena_alloc(a, (s->pending_count + p->lines_count) * sizeof(*x));
+	omo_alloc_line *x = omo_arena_grow(a, s->pending, s->pending_count, p->lines_count,
+					   sizeof(*x));
 	if (x == NULL)
 		return OMO_E_NOMEM;
-	memcpy(x, s->pending, s->pending_count * sizeof(*x));
 	for (uint32_t i = 0; i < p->lines_count; i++) {
 		uint32_t j;
 		for (j = 0; j < s->pending_count; j++)

@@ -31,8 +31,9 @@ static int parse_i64(const char *s, int64_t *v)
 	return 0;
 }
 
-/* degrees with up to 6 decimals to micro-degrees, without floating point */
-static int parse_udeg(const char *s, int64_t *v)
+/* degrees (at most limit) with up to 6 decimals to micro-degrees, without
+ * floating point */
+static int parse_udeg(const char *s, int64_t limit, int64_t *v)
 {
 	int64_t whole = 0, frac = 0;
 	int neg = *s == '-', digits = 0;
@@ -41,17 +42,18 @@ static int parse_udeg(const char *s, int64_t *v)
 	if (*s < '0' || *s > '9')
 		return -1;
 	while (*s >= '0' && *s <= '9')
-		whole = whole * 10 + (*s++ - '0');
+		if ((whole = whole * 10 + (*s++ - '0')) > limit)
+			return -1;
 	if (*s == '.')
 		for (s++; *s >= '0' && *s <= '9'; s++)
 			if (digits < 6) {
 				frac = frac * 10 + (*s - '0');
 				digits++;
 			}
-	if (*s || whole > 180)
-		return -1;
 	while (digits++ < 6)
 		frac *= 10;
+	if (*s || whole * 1000000 + frac > limit * 1000000)
+		return -1;
 	*v = (neg ? -1 : 1) * (whole * 1000000 + frac);
 	return 0;
 }
@@ -98,7 +100,7 @@ static int grow(void **items, uint32_t n, uint32_t *cap, size_t size)
 
 static int load_nodes(omo_catalog *c, const char *path, char *err, size_t errlen)
 {
-	char line[512], *f[6];
+	char line[512], *f[7];
 	int lineno = 0;
 	uint32_t cap = 0;
 	FILE *fp = fopen(path, "r");
@@ -111,9 +113,9 @@ static int load_nodes(omo_catalog *c, const char *path, char *err, size_t errlen
 			continue;
 		omo_node_info n = {0};
 		int type;
-		if (omo_csv_split(line, f, 6) != 6 || strlen(f[0]) == 0 || strlen(f[0]) > RT_ID_MAX ||
+		if (omo_csv_split(line, f, 7) != 6 || strlen(f[0]) == 0 || strlen(f[0]) > RT_ID_MAX ||
 		    (type = omo_enum_parse(&omo_enum_node_type, f[1], strlen(f[1]))) < 0 ||
-		    parse_udeg(f[3], &n.lat_udeg) || parse_udeg(f[4], &n.lon_udeg) ||
+		    parse_udeg(f[3], 90, &n.lat_udeg) || parse_udeg(f[4], 180, &n.lon_udeg) ||
 		    (n.caps = parse_caps(f[5])) == UINT32_MAX ||
 		    grow((void **)&c->nodes, c->n_nodes, &cap, sizeof(n))) {
 			snprintf(err, errlen, "%s:%d: expected id,type,name,lat,lon,capabilities",
@@ -127,13 +129,14 @@ static int load_nodes(omo_catalog *c, const char *path, char *err, size_t errlen
 		c->nodes[c->n_nodes++] = n;
 	}
 	fclose(fp);
-	qsort(c->nodes, c->n_nodes, sizeof(*c->nodes), cmp_node);
+	if (c->n_nodes > 0)
+		qsort(c->nodes, c->n_nodes, sizeof(*c->nodes), cmp_node);
 	return 0;
 }
 
 static int load_skus(omo_catalog *c, const char *path, char *err, size_t errlen)
 {
-	char line[512], *f[4];
+	char line[512], *f[5];
 	int lineno = 0;
 	uint32_t cap = 0;
 	FILE *fp = fopen(path, "r");
@@ -145,7 +148,7 @@ static int load_skus(omo_catalog *c, const char *path, char *err, size_t errlen)
 		if (++lineno == 1 || line[0] == '\n' || line[0] == '#')
 			continue;
 		omo_sku_info s = {0};
-		if (omo_csv_split(line, f, 4) != 4 || strlen(f[0]) == 0 || strlen(f[0]) > 64 ||
+		if (omo_csv_split(line, f, 5) != 4 || strlen(f[0]) == 0 || strlen(f[0]) > 64 ||
 		    parse_i64(f[2], &s.weight_g) || parse_i64(f[3], &s.price_minor) ||
 		    grow((void **)&c->skus, c->n_skus, &cap, sizeof(s))) {
 			snprintf(err, errlen, "%s:%d: expected sku,name,weight_g,price_minor", path,
@@ -158,7 +161,8 @@ static int load_skus(omo_catalog *c, const char *path, char *err, size_t errlen)
 		c->skus[c->n_skus++] = s;
 	}
 	fclose(fp);
-	qsort(c->skus, c->n_skus, sizeof(*c->skus), cmp_sku);
+	if (c->n_skus > 0)
+		qsort(c->skus, c->n_skus, sizeof(*c->skus), cmp_sku);
 	return 0;
 }
 

@@ -366,9 +366,22 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 		omo_msg_fini(&req);
 		return;
 	}
+	size_t start = out->len;
 	omo_err e = step_begin(c, &s);
 	if (e == OMO_E_OK) {
 		e = c->h->on_request(&s.ctx, &req, &reply, &d);
+		if (e == OMO_E_OK) {
+			/* The reply must be sendable before its effects may commit. */
+			omo_uuid_generate(&reply.id);
+			reply.corr = req.id;
+			reply.ts_us = s.ctx.now_us;
+			if ((e = omo_msg_encode(&reply, out, &d)) != OMO_E_OK) {
+				OMO_ERROR("reply_invalid", "type=%s detail=\"%s\"",
+					  omo_msg_name(reply.type), d.text);
+				omo_fail(&d, OMO_E_INTERNAL, "reply refused by its schema: %s", d.text);
+				e = OMO_E_INTERNAL;
+			}
+		}
 		if (e != OMO_E_OK) {
 			step_abort(c, &s);
 			if (d.code != e)
@@ -378,10 +391,9 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 	} else
 		omo_fail(&d, e, "%s", omo_strerror(e));
 	if (e != OMO_E_OK) {
+		out->len = start;
 		error_reply(c, &req.id, &d, out);
 	} else {
-		size_t start = out->len;
-		encode_reply(c, &reply, &req.id, out);
 		/* Stored with the effect, in the same batch: a retry finds it. */
 		omo_put(c->batch, c->base + T_REPLIES, req.id.b, 16, out->data + start,
 			out->len - start);

@@ -173,7 +173,7 @@ omo_err omo_scan(omo_txn *t, omo_table tb, const void *prefix, size_t plen, cons
 		return map_rc(rc);
 	rc = k.mv_size ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == 0) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+		if (plen > 0 && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
 			break;
 		omo_val key = {k.mv_data, k.mv_size}, val = {v.mv_data, v.mv_size};
 		if (fn(arg, &key, &val) != 0)
