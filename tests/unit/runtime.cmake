@@ -12,3 +12,4 @@ add_test(NAME schema_reference_current
 	COMMAND ${CMAKE_COMMAND} -DDOC=$<TARGET_FILE:omo-schema-doc>
 		-DREF=${CMAKE_SOURCE_DIR}/schemas/REFERENCE.md
 		-P ${CMAKE_CURRENT_LIST_DIR}/check_reference.cmake)
+omo_test(test_log SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_log.c LIBS omo_runtime)
