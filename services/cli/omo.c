@@ -31,10 +31,10 @@
 #include "config.h"
 #include "schema.h"
 
-#define EXIT_OK      0
-#define EXIT_FAILED  1
-#define EXIT_USAGE   2
-#define MAX_ARGS     8
+#define EXIT_OK       0
+#define EXIT_FAILED   1
+#define EXIT_USAGE    2
+#define MAX_ARGS      8
 #define START_WAIT_MS 10000 /* how long `up` waits for a service to answer */
 #define STOP_WAIT_MS  10000 /* how long `down` waits for a service to exit */
 #define POLL_MS       50
@@ -44,14 +44,14 @@
 #define CLI_OPTIONS(X, T)                                                                          \
 	X(T, STR, state, "state", "state directory: run/ (sockets, pids), data/, log/")            \
 	X(T, STR, network, "simulators/scenarios/demo",                                            \
-	  "network directory (nodes.csv, skus.csv, stock.csv)")                                     \
+	  "network directory (nodes.csv, skus.csv, stock.csv)")                                    \
 	X(T, INT, timeout_ms, "5000", "how long to wait for a service's reply")                    \
 	X(T, INT, sync, "1", "up: 1 fsync every commit (durable); 0 leave it to the OS")           \
 	X(T, STR, log_level, "info", "up: the services' log level")                                \
 	X(T, INT, reject_pct, "-1", "up: percent of fulfilments a node rejects (-1: its default)") \
-	X(T, INT, pick_ms, "-1", "up: node time to pick an order (-1: its default)")              \
-	X(T, INT, transit_ms, "-1", "up: carrier time to the door (-1: its default)")             \
-	X(T, INT, pickup_ms, "-1", "up: time until a consumer collects (-1: its default)")        \
+	X(T, INT, pick_ms, "-1", "up: node time to pick an order (-1: its default)")               \
+	X(T, INT, transit_ms, "-1", "up: carrier time to the door (-1: its default)")              \
+	X(T, INT, pickup_ms, "-1", "up: time until a consumer collects (-1: its default)")         \
 	X(T, STR, sku, "", "inventory: only this SKU")                                             \
 	X(T, STR, node, "", "inventory: only this node")
 
@@ -110,10 +110,10 @@ static void sleep_ms(int ms)
 }
 
 static void state_path(const cli *c, char *out, size_t n, const char *sub, const char *name,
-		       const char *ext)
+                       const char *ext)
 {
 	snprintf(out, n, "%s/%s%s%s%s", c->cfg.state, sub, name ? "/" : "", name ? name : "",
-		 ext ? ext : "");
+	         ext ? ext : "");
 }
 
 /* mkdir_p creates dir and its parents; 0 or -1 with errno. */
@@ -250,7 +250,7 @@ static void request_init(omo_msg *m, omo_msg_type type)
 }
 
 static omo_err dial(const cli *c, const char *service, int timeout_ms, omo_sock **s,
-		    omo_error_detail *d)
+                    omo_error_detail *d)
 {
 	char url[PATH_MAX + 32];
 	const char *urls[1] = {url};
@@ -269,7 +269,7 @@ static omo_err health(omo_sock *s, int64_t *latest_seq, omo_error_detail *d)
 	omo_err e = omo_call(s, &req, &reply, d);
 	if (e == OMO_E_OK && reply.type != OMO_MSG_EVENTS)
 		e = omo_fail(d, OMO_E_INTERNAL, "health check answered with %s",
-			     omo_msg_name(reply.type));
+		             omo_msg_name(reply.type));
 	if (e == OMO_E_OK)
 		*latest_seq = reply.body.events.latest_seq;
 	omo_msg_fini(&reply);
@@ -290,7 +290,7 @@ static omo_err call(const cli *c, const char *service, const omo_msg *req, omo_m
 	}
 	if (e == OMO_E_UNAVAILABLE)
 		fprintf(stderr, "omo: %s: %s: %s (is the stack up? try: omo status)\n",
-			omo_err_name(e), service, d.text);
+		        omo_err_name(e), service, d.text);
 	else if (e != OMO_E_OK)
 		fprintf(stderr, "omo: %s: %s\n", omo_err_name(e), d.text);
 	return e;
@@ -341,13 +341,13 @@ static pid_t spawn(const cli *c, const struct service *s)
 			const char *name;
 			int64_t v;
 		} knobs[] = {{"reject_pct", c->cfg.reject_pct},
-			     {"pick_ms", c->cfg.pick_ms},
-			     {"transit_ms", c->cfg.transit_ms},
-			     {"pickup_ms", c->cfg.pickup_ms}};
+		             {"pick_ms", c->cfg.pick_ms},
+		             {"transit_ms", c->cfg.transit_ms},
+		             {"pickup_ms", c->cfg.pickup_ms}};
 		for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
 			if (knobs[i].v >= 0)
 				snprintf(a[n++], sizeof(a[0]), "--%s=%lld", knobs[i].name,
-					 (long long)knobs[i].v);
+				         (long long)knobs[i].v);
 	}
 	for (int i = 0; i < n; i++)
 		argv[i] = a[i];
@@ -405,10 +405,10 @@ static bool await_health(const cli *c, const struct service *s, pid_t pid, int64
 		fprintf(stderr, "omo up: %s exited with status %d\n", s->name, WEXITSTATUS(status));
 	else if (exited)
 		fprintf(stderr, "omo up: %s was killed by signal %d\n", s->name,
-			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		        WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	else
 		fprintf(stderr, "omo up: %s did not answer in %d ms: %s: %s\n", s->name,
-			START_WAIT_MS, omo_err_name(e), d.text);
+		        START_WAIT_MS, omo_err_name(e), d.text);
 	return false;
 }
 
@@ -438,7 +438,7 @@ static int check_installation(const cli *c)
 			continue; /* the node roles share one binary */
 		if (access(path, X_OK) != 0) {
 			fprintf(stderr, "omo up: %s: %s (build it: make %s)\n", path,
-				strerror(errno), services[i].binary);
+			        strerror(errno), services[i].binary);
 			missing++;
 		}
 	}
@@ -447,7 +447,7 @@ static int check_installation(const cli *c)
 		snprintf(path, sizeof(path), "%s/%s", c->cfg.network, files[i]);
 		if (access(path, R_OK) != 0) {
 			fprintf(stderr, "omo up: network file %s: %s (see --network)\n", path,
-				strerror(errno));
+			        strerror(errno));
 			missing++;
 		}
 	}
@@ -467,7 +467,7 @@ static int cmd_up(cli *c)
 		pid_t pid = running(c, &services[i]);
 		if (pid != 0) {
 			fprintf(stderr, "omo up: %s is already running (pid %ld); try: omo down\n",
-				services[i].name, (long)pid);
+			        services[i].name, (long)pid);
 			return EXIT_FAILED;
 		}
 	}
@@ -489,7 +489,7 @@ static int cmd_up(cli *c)
 		}
 		if (pid_write(c, s, pids[started]) != 0)
 			fprintf(stderr, "omo up: cannot write the pid file of %s: %s\n", s->name,
-				strerror(errno));
+			        strerror(errno));
 		if ((ok = await_health(c, s, pids[started], &ms)))
 			printf("%-18s pid %-7ld up, answered in %lld ms\n", s->name,
 			       (long)pids[started], (long long)ms);
@@ -531,7 +531,7 @@ static int cmd_down(cli *c)
 		bool clean = stop(pid);
 		if (!clean && proc_alive(pid)) {
 			fprintf(stderr, "omo down: %s (pid %ld) would not stop\n", s->name,
-				(long)pid);
+			        (long)pid);
 			rc = EXIT_FAILED;
 			continue;
 		}
@@ -546,6 +546,8 @@ static int cmd_down(cli *c)
 static int cmd_status(cli *c)
 {
 	int rc = EXIT_OK;
+	char notes[N_SERVICES][300];
+	size_t n_notes = 0;
 	printf("%-18s %-8s %-6s %10s %10s\n", "service", "pid", "alive", "answer_ms", "latest_seq");
 	for (size_t i = 0; i < N_SERVICES; i++) {
 		const struct service *s = &services[i];
@@ -567,12 +569,17 @@ static int cmd_status(cli *c)
 			snprintf(ms, sizeof(ms), "%.2f", now_ms_f() - t0);
 			snprintf(seqtxt, sizeof(seqtxt), "%lld", (long long)seq);
 		} else {
-			snprintf(ms, sizeof(ms), "%s", e == OMO_E_UNAVAILABLE ? "no answer" : "error");
+			snprintf(ms, sizeof(ms), "%s",
+			         e == OMO_E_UNAVAILABLE ? "no answer" : "error");
+			snprintf(notes[n_notes++], sizeof(notes[0]), "%s: %s: %s", s->name,
+			         omo_err_name(e), d.text);
 			rc = EXIT_FAILED;
 		}
 		printf("%-18s %-8s %-6s %10s %10s\n", s->name, pidtxt, alive ? "yes" : "no", ms,
 		       seqtxt);
 	}
+	for (size_t i = 0; i < n_notes; i++)
+		fprintf(stderr, "omo status: %s\n", notes[i]);
 	return rc;
 }
 
@@ -627,7 +634,7 @@ static int cmd_submit(cli *c)
 	}
 	request_init(&req, OMO_MSG_SUBMIT_ORDER);
 	omo_err e = omo_rec_from_json(&omo_rec_submit_order, text, len, &req.body.submit_order,
-				      &req.arena, &d);
+	                              &req.arena, &d);
 	free(text);
 	if (e != OMO_E_OK) {
 		fprintf(stderr, "omo submit: %s: %s: %s\n", c->args[0], omo_err_name(e), d.text);
@@ -635,9 +642,9 @@ static int cmd_submit(cli *c)
 		return EXIT_FAILED;
 	}
 	e = call(c, "orders", &req, &reply);
-	int rc = e == OMO_E_OK ? print_json(&omo_rec_submit_order_reply,
-					    &reply.body.submit_order_reply)
-			       : EXIT_FAILED;
+	int rc = e == OMO_E_OK
+	             ? print_json(&omo_rec_submit_order_reply, &reply.body.submit_order_reply)
+	             : EXIT_FAILED;
 	omo_msg_fini(&reply);
 	omo_msg_fini(&req);
 	return rc;
@@ -647,9 +654,10 @@ static int parse_order_id(const char *text, omo_uuid *id)
 {
 	if (omo_uuid_parse(text, id))
 		return 0;
-	fprintf(stderr, "omo: \"%s\" is not an order id (a UUID like "
-			"0f8fad5b-d9cb-469f-a165-70867728950e)\n",
-		text);
+	fprintf(stderr,
+	        "omo: \"%s\" is not an order id (a UUID like "
+	        "0f8fad5b-d9cb-469f-a165-70867728950e)\n",
+	        text);
 	return -1;
 }
 
@@ -660,8 +668,8 @@ static int cmd_order(cli *c)
 	if (parse_order_id(c->args[0], &req.body.get_order.order_id) != 0)
 		return EXIT_USAGE;
 	int rc = call(c, "orders", &req, &reply) == OMO_E_OK
-		     ? print_json(&omo_rec_order_view, &reply.body.order_view)
-		     : EXIT_FAILED;
+	             ? print_json(&omo_rec_order_view, &reply.body.order_view)
+	             : EXIT_FAILED;
 	omo_msg_fini(&reply);
 	return rc;
 }
@@ -675,13 +683,13 @@ static int cmd_cancel(cli *c)
 	const char *reason = c->n_args > 1 ? c->args[1] : "cancelled by an operator";
 	if (strlen(reason) >= sizeof(req.body.cancel_order.reason)) {
 		fprintf(stderr, "omo cancel: the reason is longer than %zu bytes\n",
-			sizeof(req.body.cancel_order.reason) - 1);
+		        sizeof(req.body.cancel_order.reason) - 1);
 		return EXIT_USAGE;
 	}
 	strcpy(req.body.cancel_order.reason, reason);
 	int rc = call(c, "orders", &req, &reply) == OMO_E_OK
-		     ? print_json(&omo_rec_order_view, &reply.body.order_view)
-		     : EXIT_FAILED;
+	             ? print_json(&omo_rec_order_view, &reply.body.order_view)
+	             : EXIT_FAILED;
 	omo_msg_fini(&reply);
 	return rc;
 }
@@ -718,7 +726,8 @@ static int cmd_inventory(cli *c)
 	for (uint32_t i = 0; i < r->rows_count; i++) {
 		const omo_stock_row *row = &r->rows[i];
 		printf("%-12s %-10s %10lld %10lld %10lld\n", row->sku, row->node,
-		       (long long)row->on_hand, (long long)row->reserved, (long long)row->available);
+		       (long long)row->on_hand, (long long)row->reserved,
+		       (long long)row->available);
 		on_hand += row->on_hand;
 		reserved += row->reserved;
 		available += row->available;
@@ -777,7 +786,7 @@ static const struct command *parse_args(cli *c, int argc, char **argv)
 	const char *name = NULL;
 	for (size_t i = 0; i < N_OPTIONS; i++)
 		omo_config_set(cli_options, N_OPTIONS, &c->cfg, cli_options[i].name,
-			       cli_options[i].def);
+		               cli_options[i].def);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *eq = strchr(a, '=');
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -785,7 +794,8 @@ static const struct command *parse_args(cli *c, int argc, char **argv)
 		} else if (strncmp(a, "--", 2) == 0) {
 			char opt[64];
 			if (eq == NULL || eq - a - 2 >= (long)sizeof(opt)) {
-				fprintf(stderr, "omo: bad option %s (options are --name=value)\n", a);
+				fprintf(stderr, "omo: bad option %s (options are --name=value)\n",
+				        a);
 				return NULL;
 			}
 			snprintf(opt, sizeof(opt), "%.*s", (int)(eq - a - 2), a + 2);
@@ -804,7 +814,7 @@ static const struct command *parse_args(cli *c, int argc, char **argv)
 	}
 	if (name == NULL) {
 		fprintf(stderr, "usage: omo [--state=DIR] [--network=DIR] COMMAND [ARGS]; "
-				"omo help lists the commands\n");
+		                "omo help lists the commands\n");
 		return NULL;
 	}
 	for (size_t i = 0; i < N_COMMANDS; i++) {
@@ -838,7 +848,7 @@ static int locate(cli *c)
 	/* An ipc:// path must fit a socket address (108 bytes). */
 	if (strlen(c->run_dir) + sizeof("/node-manufacturer.rep") > 108) {
 		fprintf(stderr, "omo: --state=%s is too long a path for ipc:// sockets\n",
-			c->cfg.state);
+		        c->cfg.state);
 		return -1;
 	}
 	return 0;

@@ -263,37 +263,26 @@ static omo_err receive(omo_ctx *ctx, const char *node, const char *sku, int64_t 
 	return put_level(ctx, sku, node, &s);
 }
 
+static int seed_row(void *arg, char **f)
+{
+	omo_error_detail d;
+	char *end;
+	long long q = strtoll(f[2], &end, 10);
+	return *end != '\0' || q < 0 || receive(arg, f[0], f[1], q, &d) != OMO_E_OK ? -1 : 0;
+}
+
 int inventory_seed(omo_ctx *ctx, const char *path)
 {
-	char line[256], *f[3];
+	char err[300];
 	omo_val v;
-	int rows = 0, lineno = 0;
 	if (omo_get(ctx->txn, T_META, "seeded", 6, &v) == OMO_E_OK)
 		return 0;
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL)
+	if (omo_csv_read(path, 3, "node,sku,on_hand (known node and SKU, on_hand >= 0)", seed_row,
+			 ctx, err, sizeof(err)) != 0) {
+		OMO_ERROR("seed_failed", "detail=\"%s\"", err);
 		return -1;
-	while (fgets(line, sizeof(line), fp)) {
-		omo_error_detail d;
-		char *end;
-		if (++lineno == 1 || line[0] == '\n')
-			continue;
-		if (omo_csv_split(line, f, 3) != 3) {
-			rows = -1;
-			break;
-		}
-		long long q = strtoll(f[2], &end, 10);
-		if (*end != '\0' || q < 0 || receive(ctx, f[0], f[1], q, &d) != OMO_E_OK) {
-			OMO_ERROR("seed_failed", "file=%s line=%d", path, lineno);
-			rows = -1;
-			break;
-		}
-		rows++;
 	}
-	fclose(fp);
-	if (rows >= 0 && omo_put(ctx->txn, T_META, "seeded", 6, "1", 1) != OMO_E_OK)
-		rows = -1;
-	return rows;
+	return omo_put(ctx->txn, T_META, "seeded", 6, "1", 1) == OMO_E_OK ? 1 : -1;
 }
 
 static omo_err ack(omo_msg *reply, const char *fmt, const char *a, const char *b)
@@ -351,11 +340,11 @@ static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 	const inventory_app *app = ctx->app;
 	*next_us = INT64_MAX; /* only the seed, once */
 	if (app->seed_stock[0] != '\0') {
-		int rows = inventory_seed(ctx, app->seed_stock);
-		if (rows < 0)
+		int seeded = inventory_seed(ctx, app->seed_stock);
+		if (seeded < 0)
 			return OMO_E_CONFIG;
-		if (rows > 0)
-			OMO_INFO("stock_seeded", "file=%s rows=%d", app->seed_stock, rows);
+		if (seeded > 0)
+			OMO_INFO("stock_seeded", "file=%s", app->seed_stock);
 	}
 	return OMO_E_OK;
 }

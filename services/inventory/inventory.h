@@ -36,7 +36,8 @@ typedef struct inventory_app {
 extern const omo_service_def inventory_service;
 
 /* inventory_seed loads a node,sku,on_hand CSV as receipts, once per store;
- * returns the rows loaded (0 if seeded before) or -1 on a bad file. */
+ * returns 1 if it did, 0 if seeded before, -1 on a bad file (nothing kept:
+ * the caller aborts the transaction). */
 int inventory_seed(omo_ctx *ctx, const char *path);
 
 #endif

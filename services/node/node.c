@@ -54,21 +54,12 @@ static omo_err save(omo_ctx *ctx, const omo_node_work *w)
 
 static omo_err set_due(omo_ctx *ctx, omo_node_work *w, int64_t due)
 {
-	uint8_t k[24];
 	omo_err e = OMO_E_OK;
-	if (w->due_us != 0) {
-		omo_be64_put(k, (uint64_t)w->due_us);
-		memcpy(k + 8, w->fulfillment_id.b, 16);
-		e = omo_del(ctx->txn, T_DUE, k, 24);
-		if (e == OMO_E_NOT_FOUND)
-			e = OMO_E_OK;
-	}
+	if (w->due_us != 0)
+		e = omo_timer_clear(ctx->txn, T_DUE, w->due_us, &w->fulfillment_id);
 	w->due_us = due;
-	if (e == OMO_E_OK && due != 0) {
-		omo_be64_put(k, (uint64_t)due);
-		memcpy(k + 8, w->fulfillment_id.b, 16);
-		e = omo_put(ctx->txn, T_DUE, k, 24, "", 0);
-	}
+	if (e == OMO_E_OK && due != 0)
+		e = omo_timer_set(ctx->txn, T_DUE, due, &w->fulfillment_id);
 	return e;
 }
 
@@ -168,39 +159,24 @@ static omo_err step(omo_ctx *ctx, omo_node_work *w)
 	}
 }
 
-typedef struct due_scan {
-	int64_t now;
-	uint8_t ids[256][16];
-	int n;
-} due_scan;
-
-static int collect_due(void *arg, const omo_val *key, const omo_val *val)
-{
-	due_scan *s = arg;
-	(void)val;
-	if (key->len != 24)
-		return 0;
-	int64_t at = (int64_t)omo_be64_get(key->data);
-	if (at > s->now || s->n == 256)
-		return 1;
-	memcpy(s->ids[s->n++], (const uint8_t *)key->data + 8, 16);
-	return 0;
-}
+#define TICK_MAX 256 /* steps per tick; the rest stay due for the next */
 
 static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 {
-	static due_scan ds; /* one thread per process runs ticks */
-	ds = (due_scan){.now = ctx->now_us};
-	omo_err e = omo_scan(ctx->txn, T_DUE, NULL, 0, NULL, 0, collect_due, &ds);
-	for (int i = 0; i < ds.n && e == OMO_E_OK; i++) {
+	omo_uuid due[TICK_MAX];
+	int n = omo_timer_take(ctx->txn, T_DUE, ctx->now_us, due, TICK_MAX);
+	omo_err e = n < 0 ? OMO_E_IO : OMO_E_OK;
+	for (int i = 0; i < n && e == OMO_E_OK; i++) {
 		omo_node_work w;
 		omo_arena a = {0};
-		if ((e = omo_get_rec(ctx->txn, T_WORK, ds.ids[i], 16, &omo_rec_node_work, &w, &a)) ==
-		    OMO_E_OK)
+		if ((e = omo_get_rec(ctx->txn, T_WORK, due[i].b, 16, &omo_rec_node_work, &w, &a)) ==
+		    OMO_E_OK) {
+			w.due_us = 0; /* taken */
 			e = step(ctx, &w);
+		}
 		omo_arena_fini(&a);
 	}
-	*next_us = omo_first_due(ctx->txn, T_DUE); /* steps just scheduled included */
+	*next_us = omo_timer_next(ctx->txn, T_DUE); /* steps just scheduled included */
 	return e;
 }
 

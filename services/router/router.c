@@ -87,11 +87,8 @@ static omo_err save(omo_ctx *ctx, const omo_route_state *s)
 
 static omo_err schedule_retry(omo_ctx *ctx, omo_route_state *s, int64_t at)
 {
-	uint8_t k[24];
-	omo_be64_put(k, (uint64_t)at);
-	memcpy(k + 8, s->order_id.b, 16);
 	s->retry_at_us = at;
-	return omo_put(ctx->txn, T_RETRY, k, 24, "", 0);
+	return omo_timer_set(ctx->txn, T_RETRY, at, &s->order_id);
 }
 
 /* ---- routing one order ---------------------------------------------------- */
@@ -475,43 +472,24 @@ static omo_err on_event(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d)
 
 /* ---- retries ---------------------------------------------------------- */
 
-typedef struct due_scan {
-	int64_t now;
-	uint8_t keys[64][24];
-	int n;
-} due_scan;
-
-static int collect_due(void *arg, const omo_val *key, const omo_val *val)
-{
-	due_scan *s = arg;
-	(void)val;
-	if (key->len != 24)
-		return 0;
-	int64_t at = (int64_t)omo_be64_get(key->data);
-	if (at > s->now || s->n == 64)
-		return 1;
-	memcpy(s->keys[s->n++], key->data, 24);
-	return 0;
-}
+#define TICK_MAX 64 /* orders routed again per tick; the rest stay due */
 
 static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 {
-	due_scan ds = {.now = ctx->now_us};
-	omo_err e = omo_scan(ctx->txn, T_RETRY, NULL, 0, NULL, 0, collect_due, &ds);
-	for (int i = 0; i < ds.n && e == OMO_E_OK; i++) {
+	omo_uuid due[TICK_MAX];
+	int n = omo_timer_take(ctx->txn, T_RETRY, ctx->now_us, due, TICK_MAX);
+	omo_err e = n < 0 ? OMO_E_IO : OMO_E_OK;
+	for (int i = 0; i < n && e == OMO_E_OK; i++) {
 		omo_route_state s;
 		omo_arena a = {0};
-		omo_uuid id;
-		memcpy(id.b, ds.keys[i] + 8, 16);
-		if ((e = omo_del(ctx->txn, T_RETRY, ds.keys[i], 24)) == OMO_E_OK &&
-		    load(ctx, &id, &s, &a) == OMO_E_OK) {
+		if (load(ctx, &due[i], &s, &a) == OMO_E_OK) {
 			s.retry_at_us = 0;
 			if ((e = route(ctx, &s, &a)) == OMO_E_OK)
 				e = save(ctx, &s);
 		}
 		omo_arena_fini(&a);
 	}
-	*next_us = omo_first_due(ctx->txn, T_RETRY); /* retries just scheduled included */
+	*next_us = omo_timer_next(ctx->txn, T_RETRY); /* retries just scheduled included */
 	return e;
 }
 

@@ -98,71 +98,58 @@ static int grow(void **items, uint32_t n, uint32_t *cap, size_t size)
 	return 0;
 }
 
-static int load_nodes(omo_catalog *c, const char *path, char *err, size_t errlen)
+int omo_csv_read(const char *path, int ncols, const char *expect, omo_csv_row_fn fn, void *arg,
+		 char *err, size_t errlen)
 {
-	char line[512], *f[7];
-	int lineno = 0;
-	uint32_t cap = 0;
+	char line[512], *f[16];
+	int lineno = 0, rc = 0;
 	FILE *fp = fopen(path, "r");
 	if (fp == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp)) {
+	while (rc == 0 && fgets(line, sizeof(line), fp)) {
 		if (++lineno == 1 || line[0] == '\n' || line[0] == '#')
-			continue;
-		omo_node_info n = {0};
-		int type;
-		if (omo_csv_split(line, f, 7) != 6 || strlen(f[0]) == 0 || strlen(f[0]) > RT_ID_MAX ||
-		    (type = omo_enum_parse(&omo_enum_node_type, f[1], strlen(f[1]))) < 0 ||
-		    parse_udeg(f[3], 90, &n.lat_udeg) || parse_udeg(f[4], 180, &n.lon_udeg) ||
-		    (n.caps = parse_caps(f[5])) == UINT32_MAX ||
-		    grow((void **)&c->nodes, c->n_nodes, &cap, sizeof(n))) {
-			snprintf(err, errlen, "%s:%d: expected id,type,name,lat,lon,capabilities",
-				 path, lineno);
-			fclose(fp);
-			return -1;
+			continue; /* the header, blank lines and comments */
+		/* one field more than expected, so that extra columns are seen */
+		if (omo_csv_split(line, f, ncols + 1) != ncols || fn(arg, f) != 0) {
+			snprintf(err, errlen, "%s:%d: expected %s", path, lineno, expect);
+			rc = -1;
 		}
-		snprintf(n.id, sizeof(n.id), "%s", f[0]);
-		snprintf(n.name, sizeof(n.name), "%s", f[2]);
-		n.type = (omo_node_type)type;
-		c->nodes[c->n_nodes++] = n;
 	}
 	fclose(fp);
-	if (c->n_nodes > 0)
-		qsort(c->nodes, c->n_nodes, sizeof(*c->nodes), cmp_node);
+	return rc;
+}
+
+static int node_row(void *arg, char **f)
+{
+	omo_catalog *c = arg;
+	omo_node_info n = {0};
+	int type;
+	if (strlen(f[0]) == 0 || strlen(f[0]) > RT_ID_MAX ||
+	    (type = omo_enum_parse(&omo_enum_node_type, f[1], strlen(f[1]))) < 0 ||
+	    parse_udeg(f[3], 90, &n.lat_udeg) || parse_udeg(f[4], 180, &n.lon_udeg) ||
+	    (n.caps = parse_caps(f[5])) == UINT32_MAX ||
+	    grow((void **)&c->nodes, c->n_nodes, &c->cap_nodes, sizeof(n)))
+		return -1;
+	snprintf(n.id, sizeof(n.id), "%s", f[0]);
+	snprintf(n.name, sizeof(n.name), "%s", f[2]);
+	n.type = (omo_node_type)type;
+	c->nodes[c->n_nodes++] = n;
 	return 0;
 }
 
-static int load_skus(omo_catalog *c, const char *path, char *err, size_t errlen)
+static int sku_row(void *arg, char **f)
 {
-	char line[512], *f[5];
-	int lineno = 0;
-	uint32_t cap = 0;
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	omo_catalog *c = arg;
+	omo_sku_info s = {0};
+	if (strlen(f[0]) == 0 || strlen(f[0]) > 64 || parse_i64(f[2], &s.weight_g) ||
+	    parse_i64(f[3], &s.price_minor) ||
+	    grow((void **)&c->skus, c->n_skus, &c->cap_skus, sizeof(s)))
 		return -1;
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		if (++lineno == 1 || line[0] == '\n' || line[0] == '#')
-			continue;
-		omo_sku_info s = {0};
-		if (omo_csv_split(line, f, 5) != 4 || strlen(f[0]) == 0 || strlen(f[0]) > 64 ||
-		    parse_i64(f[2], &s.weight_g) || parse_i64(f[3], &s.price_minor) ||
-		    grow((void **)&c->skus, c->n_skus, &cap, sizeof(s))) {
-			snprintf(err, errlen, "%s:%d: expected sku,name,weight_g,price_minor", path,
-				 lineno);
-			fclose(fp);
-			return -1;
-		}
-		snprintf(s.sku, sizeof(s.sku), "%s", f[0]);
-		snprintf(s.name, sizeof(s.name), "%s", f[1]);
-		c->skus[c->n_skus++] = s;
-	}
-	fclose(fp);
-	if (c->n_skus > 0)
-		qsort(c->skus, c->n_skus, sizeof(*c->skus), cmp_sku);
+	snprintf(s.sku, sizeof(s.sku), "%s", f[0]);
+	snprintf(s.name, sizeof(s.name), "%s", f[1]);
+	c->skus[c->n_skus++] = s;
 	return 0;
 }
 
@@ -171,11 +158,15 @@ int omo_catalog_load(omo_catalog *c, const char *dir, char *err, size_t errlen)
 	char path[600];
 	memset(c, 0, sizeof(*c));
 	snprintf(path, sizeof(path), "%s/nodes.csv", dir);
-	if (load_nodes(c, path, err, errlen) != 0)
+	if (omo_csv_read(path, 6, "id,type,name,lat,lon,capabilities", node_row, c, err, errlen))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/skus.csv", dir);
-	if (load_skus(c, path, err, errlen) != 0)
+	if (omo_csv_read(path, 4, "sku,name,weight_g,price_minor", sku_row, c, err, errlen))
 		goto fail;
+	if (c->n_nodes > 0)
+		qsort(c->nodes, c->n_nodes, sizeof(*c->nodes), cmp_node);
+	if (c->n_skus > 0)
+		qsort(c->skus, c->n_skus, sizeof(*c->skus), cmp_sku);
 	for (uint32_t i = 1; i < c->n_nodes; i++)
 		if (strcmp(c->nodes[i - 1].id, c->nodes[i].id) == 0) {
 			snprintf(err, errlen, "%s/nodes.csv: node %s twice", dir, c->nodes[i].id);

@@ -32,6 +32,7 @@ typedef struct omo_catalog {
 	uint32_t n_nodes;
 	omo_sku_info *skus; /* sorted by sku */
 	uint32_t n_skus;
+	uint32_t cap_nodes, cap_skus; /* while loading */
 } omo_catalog;
 
 /* omo_catalog_load reads dir/nodes.csv and dir/skus.csv; on error writes a
@@ -43,6 +44,17 @@ void omo_catalog_fini(omo_catalog *c);
 const omo_node_info *omo_catalog_node(const omo_catalog *c, const char *id);
 int omo_catalog_node_index(const omo_catalog *c, const char *id);
 const omo_sku_info *omo_catalog_sku(const omo_catalog *c, const char *sku);
+
+/*
+ * omo_csv_read calls fn for each data row of a CSV file (after its header
+ * line; blank lines and lines starting with # are skipped) with exactly
+ * ncols fields. A row with another count, or that fn refuses (nonzero),
+ * stops the read: err then says "FILE:LINE: expected <expect>" and -1 is
+ * returned.
+ */
+typedef int (*omo_csv_row_fn)(void *arg, char **fields);
+int omo_csv_read(const char *path, int ncols, const char *expect, omo_csv_row_fn fn, void *arg,
+		 char *err, size_t errlen);
 
 /* omo_csv_split splits line in place at commas into at most max fields
  * (no quoting: omo's data files never need it); returns the field count. */

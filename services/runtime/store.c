@@ -202,6 +202,63 @@ omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val)
 	return map_rc(rc);
 }
 
+static void timer_key(uint8_t k[24], int64_t at, const omo_uuid *id)
+{
+	omo_be64_put(k, (uint64_t)at);
+	memcpy(k + 8, id->b, 16);
+}
+
+omo_err omo_timer_set(omo_txn *t, omo_table tb, int64_t at, const omo_uuid *id)
+{
+	uint8_t k[24];
+	timer_key(k, at, id);
+	return omo_put(t, tb, k, 24, "", 0);
+}
+
+omo_err omo_timer_clear(omo_txn *t, omo_table tb, int64_t at, const omo_uuid *id)
+{
+	uint8_t k[24];
+	timer_key(k, at, id);
+	omo_err e = omo_del(t, tb, k, 24);
+	return e == OMO_E_NOT_FOUND ? OMO_E_OK : e;
+}
+
+typedef struct due_scan {
+	int64_t now;
+	omo_uuid *ids;
+	int64_t *times;
+	int n, max;
+} due_scan;
+
+static int collect_due(void *arg, const omo_val *key, const omo_val *val)
+{
+	due_scan *s = arg;
+	(void)val;
+	if (key->len != 24)
+		return 0;
+	int64_t at = (int64_t)omo_be64_get(key->data);
+	if (at > s->now || s->n == s->max)
+		return 1;
+	memcpy(s->ids[s->n].b, (const uint8_t *)key->data + 8, 16);
+	s->times[s->n++] = at;
+	return 0;
+}
+
+int omo_timer_take(omo_txn *t, omo_table tb, int64_t now, omo_uuid *ids, int max)
+{
+	int64_t *times = calloc(max > 0 ? (size_t)max : 1, sizeof(*times));
+	due_scan s = {.now = now, .ids = ids, .times = times, .max = max};
+	if (times == NULL || omo_scan(t, tb, NULL, 0, NULL, 0, collect_due, &s) != OMO_E_OK)
+		s.n = -1;
+	for (int i = 0; i < s.n; i++)
+		if (omo_timer_clear(t, tb, times[i], &ids[i]) != OMO_E_OK) {
+			s.n = -1;
+			break;
+		}
+	free(times);
+	return s.n;
+}
+
 static int first_key_time(void *arg, const omo_val *key, const omo_val *val)
 {
 	(void)val;
@@ -210,7 +267,7 @@ static int first_key_time(void *arg, const omo_val *key, const omo_val *val)
 	return 1;
 }
 
-int64_t omo_first_due(omo_txn *t, omo_table tb)
+int64_t omo_timer_next(omo_txn *t, omo_table tb)
 {
 	int64_t at = INT64_MAX;
 	omo_scan(t, tb, NULL, 0, NULL, 0, first_key_time, &at);

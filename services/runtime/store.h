@@ -59,9 +59,19 @@ omo_err omo_scan(omo_txn *t, omo_table tb, const void *prefix, size_t plen, cons
 /* omo_last finds the greatest key of a table. OMO_E_NOT_FOUND if empty. */
 omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val);
 
-/* omo_first_due reads a timer table, whose keys start with a be64 time, and
- * returns its earliest time, or INT64_MAX if it is empty. */
-int64_t omo_first_due(omo_txn *t, omo_table tb);
+/*
+ * Timer tables: one row per (time, id), keyed by a be64 time then the 16-byte
+ * id, so the earliest is first. A service's on_tick takes what is due and
+ * reports omo_timer_next as when it is next due.
+ */
+omo_err omo_timer_set(omo_txn *t, omo_table tb, int64_t at, const omo_uuid *id);
+/* omo_timer_clear removes a timer; OMO_E_OK also if there was none. */
+omo_err omo_timer_clear(omo_txn *t, omo_table tb, int64_t at, const omo_uuid *id);
+/* omo_timer_take removes up to max timers due at or before now, giving their
+ * ids in time order; returns how many, or -1 on a store error. */
+int omo_timer_take(omo_txn *t, omo_table tb, int64_t now, omo_uuid *ids, int max);
+/* omo_timer_next returns the earliest time in the table, or INT64_MAX. */
+int64_t omo_timer_next(omo_txn *t, omo_table tb);
 
 /* Records stored with the schema codec. */
 omo_err omo_put_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
