@@ -46,7 +46,7 @@ typedef enum rt_exclusion {
 	RT_NOT_CAPABLE,       /* lacks the capability the fulfillment needs */
 	RT_NOT_PICKUP_NODE,   /* pick-up orders use the customer's store only */
 	RT_NO_STOCK,          /* has none of the order's lines available */
-	RT_NOT_NEEDED,        /* eligible, but the plan was complete without it */
+	RT_NOT_NEEDED,        /* eligible, but not used (plan complete, or a limit reached) */
 } rt_exclusion;
 
 typedef struct rt_node {
@@ -110,11 +110,15 @@ typedef enum rt_status {
 
 /*
  * rt_route computes a plan for req: fewest nodes first, then nearest to the
- * ship-to (for pick-up, the customer's store only). Ties break on the lower
- * node index, so the answer is a pure function of the inputs. cands must have
- * room for req->n_nodes rows; it receives the decision record. Units no node
- * can give are left in plan->short_qty (the caller back-orders them).
- * Returns RT_EINVAL, writing nothing, if the request breaks a limit.
+ * ship-to (for pick-up, the customer's store only, at distance 0). "Fewest"
+ * comes from a greedy rule (the node covering most remaining lines first),
+ * not an exhaustive search. Ties break on the lower node index, so the
+ * answer is a pure function of the inputs. cands must have room for
+ * req->n_nodes rows; it receives the decision record (an ineligible node
+ * scores INT64_MAX). Units no node can give are left in plan->short_qty (the
+ * caller back-orders them); so are units beyond RT_MAX_ALLOCS allocations,
+ * still with RT_OK. Returns RT_EINVAL, writing nothing, if the request
+ * breaks a limit.
  */
 rt_status rt_route(const rt_request *req, rt_plan *plan, rt_candidate *cands);
 
