@@ -258,15 +258,33 @@ static omo_err dial(const cli *c, const char *service, int timeout_ms, omo_sock 
 	return omo_sock_dial(s, OMO_REQ, urls, 1, timeout_ms, d);
 }
 
+/*
+ * call_within sends req until a reply comes or timeout_ms has passed. A
+ * repeat carries the same request id, so the service answers it from the
+ * reply it stored: nothing is done twice.
+ */
+static omo_err call_within(omo_sock *s, const omo_msg *req, omo_msg *reply, int timeout_ms,
+                           omo_error_detail *d)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	for (;;) {
+		omo_err e = omo_call(s, req, reply, d);
+		if (e != OMO_E_UNAVAILABLE || now_ms() >= deadline)
+			return e;
+		omo_msg_fini(reply);
+		sleep_ms(5);
+	}
+}
+
 /* health asks s for its event stream's head (FETCH_EVENTS from 1, at most 1). */
-static omo_err health(omo_sock *s, int64_t *latest_seq, omo_error_detail *d)
+static omo_err health(omo_sock *s, int timeout_ms, int64_t *latest_seq, omo_error_detail *d)
 {
 	omo_msg req, reply;
 	request_init(&req, OMO_MSG_FETCH_EVENTS);
 	req.body.fetch_events.epoch = 0;
 	req.body.fetch_events.from_seq = 1;
 	req.body.fetch_events.max = 1;
-	omo_err e = omo_call(s, &req, &reply, d);
+	omo_err e = call_within(s, &req, &reply, timeout_ms, d);
 	if (e == OMO_E_OK && reply.type != OMO_MSG_EVENTS)
 		e = omo_fail(d, OMO_E_INTERNAL, "health check answered with %s",
 		             omo_msg_name(reply.type));
@@ -283,7 +301,7 @@ static omo_err call(const cli *c, const char *service, const omo_msg *req, omo_m
 	omo_error_detail d = {0};
 	omo_err e = dial(c, service, (int)c->cfg.timeout_ms, &s, &d);
 	if (e == OMO_E_OK) {
-		e = omo_call(s, req, reply, &d);
+		e = call_within(s, req, reply, (int)c->cfg.timeout_ms, &d);
 		omo_sock_close(s);
 	} else {
 		memset(reply, 0, sizeof(*reply));
@@ -393,7 +411,8 @@ static bool await_health(const cli *c, const struct service *s, pid_t pid, int64
 	while (e == OMO_E_OK || e == OMO_E_UNAVAILABLE) {
 		if ((exited = reap(pid, &status)))
 			break;
-		if ((e = health(sock, &seq, &d)) == OMO_E_OK || now_ms() - start > START_WAIT_MS)
+		if ((e = health(sock, 250, &seq, &d)) == OMO_E_OK ||
+		    now_ms() - start > START_WAIT_MS)
 			break;
 		sleep_ms(20);
 	}
@@ -562,7 +581,7 @@ static int cmd_status(cli *c)
 		double t0 = now_ms_f();
 		omo_err e = dial(c, s->name, 1000, &sock, &d);
 		if (e == OMO_E_OK) {
-			e = health(sock, &seq, &d);
+			e = health(sock, 1000, &seq, &d);
 			omo_sock_close(sock);
 		}
 		if (e == OMO_E_OK) {

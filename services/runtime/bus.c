@@ -5,6 +5,7 @@
 #include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +51,9 @@ static int sock_open(omo_sock *s, omo_sock_kind kind)
 	nng_socket_set_ms(s->s, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(s->s, NNG_OPT_RECONNMAXT, 2000);
 	nng_socket_set_bool(s->s, NNG_OPT_TCP_KEEPALIVE, true);
-	/* Deep queues make drops rare; the outbox and gap repair make them harmless. */
-	if (kind == OMO_PUB)
+	/* Deep queues make drops rare; the outbox and gap repair make them harmless.
+	 * A REP socket needs one too: a batch answers many requests at once. */
+	if (kind == OMO_PUB || kind == OMO_REP)
 		nng_socket_set_int(s->s, NNG_OPT_SENDBUF, 8192);
 	if (kind == OMO_SUB || kind == OMO_REP)
 		nng_socket_set_int(s->s, NNG_OPT_RECVBUF, 8192);
@@ -94,7 +96,9 @@ omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls
 	}
 	if (kind == OMO_REQ) {
 		s->timeout_ms = timeout_ms;
-		nng_socket_set_ms(s->s, NNG_OPT_RECVTIMEO, SLICE_MS);
+		/* A REQ receive that times out abandons its request, so calls wait for
+		 * the reply by polling the receive descriptor instead (omo_call). */
+		nng_socket_set_ms(s->s, NNG_OPT_RECVTIMEO, timeout_ms);
 		nng_socket_set_ms(s->s, NNG_OPT_SENDTIMEO, SLICE_MS);
 		/* Resend sooner than nng's 60 s: the server answers a repeat from its stored reply. */
 		nng_socket_set_ms(s->s, NNG_OPT_REQ_RESENDTIME, timeout_ms / 4 > 250 ? timeout_ms / 4 : 250);
@@ -194,9 +198,13 @@ omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_deta
 	for (;;) {
 		nng_msg *m;
 		bool ours;
-		if ((rv = nng_recvmsg(s->s, &m, 0)) == NNG_ETIMEDOUT && !interrupted &&
+		struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+		if (poll(&pfd, 1, SLICE_MS) == 0 && !interrupted &&
 		    (waited += SLICE_MS) < s->timeout_ms)
 			continue;
+		rv = interrupted ? NNG_EINTR
+		     : waited >= s->timeout_ms ? NNG_ETIMEDOUT
+						: nng_recvmsg(s->s, &m, 0);
 		if (rv != 0)
 			return omo_fail(d, OMO_E_UNAVAILABLE, "no reply to %s: %s",
 					omo_msg_name(req->type),

@@ -12,6 +12,7 @@
 #include "bus.h"
 #include "log.h"
 
+#define CLOSE_WATCHDOG_S 2
 #define MAX_PEERS       16
 #define BATCH_REQUESTS  512
 #define BATCH_EVENTS    2048
@@ -32,6 +33,12 @@ typedef struct shell {
 } shell;
 
 static volatile sig_atomic_t stopping;
+
+static void on_close_hang(int sig)
+{
+	(void)sig;
+	_exit(0); /* the store is closed: nothing is lost by not closing sockets */
+}
 
 static void on_signal(int sig)
 {
@@ -138,8 +145,9 @@ static int serve(shell *sh)
 			continue;
 		}
 		for (size_t i = 0; i < n_replies; i++)
-			omo_bus_reply(sh->rep, replies[i].req, out.data + replies[i].off,
-				      replies[i].len);
+			if (omo_bus_reply(sh->rep, replies[i].req, out.data + replies[i].off,
+					  replies[i].len) != OMO_E_OK)
+				OMO_WARN("reply_dropped", "bytes=%zu", replies[i].len); /* the requester resends */
 		const omo_buf *evs;
 		size_t n = omo_core_published(sh->core, &evs);
 		for (size_t i = 0; i < n; i++)
@@ -203,12 +211,19 @@ int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, vo
 out:
 	if (e != OMO_E_OK)
 		OMO_ERROR("start_failed", "code=%s detail=\"%s\"", omo_err_name(e), d.text);
+	/* State first: once the store is closed, nothing acknowledged can be lost.
+	 * nng 1.5.2 can hang in nng_close (fixed upstream later), so the sockets
+	 * are closed under a watchdog that ends the process if they do. */
+	omo_core_close(sh.core);
+	struct sigaction wd = {.sa_handler = on_close_hang};
+	sigaction(SIGALRM, &wd, NULL);
+	alarm(CLOSE_WATCHDOG_S);
 	omo_sock_close(sh.sub);
 	for (unsigned i = 0; i < sh.n_peers; i++)
 		omo_sock_close(sh.peers[i].req);
 	omo_sock_close(sh.pub);
 	omo_sock_close(sh.rep);
-	omo_core_close(sh.core);
+	alarm(0);
 	return rc;
 }
 
