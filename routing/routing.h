@@ -52,21 +52,21 @@ typedef enum rt_exclusion {
 typedef struct rt_node {
 	char id[RT_ID_MAX + 1];
 	rt_node_type type;
-	uint32_t caps;           /* RT_CAP_* */
-	int64_t lat_udeg;        /* latitude, micro-degrees */
-	int64_t lon_udeg;        /* longitude, micro-degrees */
+	uint32_t caps;    /* RT_CAP_* */
+	int64_t lat_udeg; /* latitude, micro-degrees */
+	int64_t lon_udeg; /* longitude, micro-degrees */
 	bool online;
 } rt_node;
 
 typedef struct rt_line {
-	uint32_t line_no;        /* the order's own line number */
-	int64_t quantity;        /* > 0 */
+	uint32_t line_no; /* the order's own line number */
+	int64_t quantity; /* > 0 */
 } rt_line;
 
 typedef struct rt_request {
-	const rt_line *lines;    /* n_lines entries, 1..RT_MAX_LINES */
+	const rt_line *lines; /* n_lines entries, 1..RT_MAX_LINES */
 	uint32_t n_lines;
-	const rt_node *nodes;    /* candidate nodes */
+	const rt_node *nodes; /* candidate nodes */
 	uint32_t n_nodes;
 	/* available[l * n_nodes + n]: units of line l's SKU free at node n
 	 * (on hand minus reserved minus safety stock); negative counts as 0. */
@@ -74,25 +74,25 @@ typedef struct rt_request {
 	/* excluded[n] != 0: node n may not be used for this order (may be NULL) */
 	const uint8_t *excluded;
 	rt_fulfillment fulfillment;
-	int64_t ship_lat_udeg;   /* ship-to, for RT_SHIP_TO_HOME */
+	int64_t ship_lat_udeg; /* ship-to, for RT_SHIP_TO_HOME */
 	int64_t ship_lon_udeg;
-	int32_t pickup_node;     /* node index, for RT_PICKUP_IN_STORE */
-	uint32_t max_splits;     /* most nodes in one plan; 0 means no limit */
-	bool allow_line_split;   /* may one line's units come from two nodes */
+	int32_t pickup_node;   /* node index, for RT_PICKUP_IN_STORE */
+	uint32_t max_splits;   /* most nodes in one plan; 0 means no limit */
+	bool allow_line_split; /* may one line's units come from two nodes */
 } rt_request;
 
 typedef struct rt_alloc {
-	uint32_t line;           /* index into request lines */
-	uint32_t node;           /* index into request nodes */
+	uint32_t line; /* index into request lines */
+	uint32_t node; /* index into request nodes */
 	int64_t quantity;
 } rt_alloc;
 
 /* One row of the decision record per candidate node. */
 typedef struct rt_candidate {
-	rt_exclusion exclusion;  /* RT_INCLUDED if it is in the plan */
-	uint32_t lines_coverable;/* lines it could fill completely */
-	int64_t distance_m;      /* great-circle distance to the ship-to, metres */
-	int64_t score;           /* lower is better; only meaningful if eligible */
+	rt_exclusion exclusion;   /* RT_INCLUDED if it is in the plan */
+	uint32_t lines_coverable; /* lines it could fill completely */
+	int64_t distance_m;       /* great-circle distance to the ship-to, metres */
+	int64_t score;            /* lower is better; only meaningful if eligible */
 } rt_candidate;
 
 typedef struct rt_plan {
@@ -100,7 +100,7 @@ typedef struct rt_plan {
 	uint32_t n_allocs;
 	int64_t short_qty[RT_MAX_LINES]; /* units per line that no node could give */
 	uint32_t n_nodes_used;
-	bool complete;           /* every unit of every line is allocated */
+	bool complete; /* every unit of every line is allocated */
 } rt_plan;
 
 typedef enum rt_status {

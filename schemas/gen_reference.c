@@ -25,10 +25,16 @@ static const char *kind_name(const omo_field_desc *f, char *buf, size_t n)
 static void limits(const omo_field_desc *f, char *buf, size_t n)
 {
 	switch (f->kind) {
-	case OMO_K_I64: snprintf(buf, n, "%lld .. %lld", (long long)f->min, (long long)f->max); break;
+	case OMO_K_I64:
+		snprintf(buf, n, "%lld .. %lld", (long long)f->min, (long long)f->max);
+		break;
 	case OMO_K_STR:
-	case OMO_K_BIN: snprintf(buf, n, "%lld .. %lld bytes", (long long)f->min, (long long)f->max); break;
-	case OMO_K_LIST: snprintf(buf, n, "%lld .. %lld entries", (long long)f->min, (long long)f->max); break;
+	case OMO_K_BIN:
+		snprintf(buf, n, "%lld .. %lld bytes", (long long)f->min, (long long)f->max);
+		break;
+	case OMO_K_LIST:
+		snprintf(buf, n, "%lld .. %lld entries", (long long)f->min, (long long)f->max);
+		break;
 	default: snprintf(buf, n, "-"); break;
 	}
 }
@@ -59,17 +65,20 @@ int main(void)
 	       "required key; optional keys may be left out. Limits are checked on every\n"
 	       "field. Messages larger than %u bytes are refused (TOO_LARGE).\n\n",
 	       OMO_MAX_MESSAGE);
-	printf("## Envelope\n\n| key | type | required | meaning |\n|---|---|---|---|\n"
-	       "| `type` | str | yes | message type, as named below |\n"
-	       "| `v` | int | yes | schema version of that type; another is BAD_VERSION |\n"
-	       "| `id` | uuid (bin 16) | yes | unique id of this message; a reply's `corr` carries it |\n"
-	       "| `corr` | uuid (bin 16) | no | in a reply: the request's `id`; in an event: the order id |\n"
-	       "| `producer` | str (<= %d bytes) | no | service that published an event |\n"
-	       "| `epoch` | int >= 0 | no | producer history an event belongs to |\n"
-	       "| `seq` | int >= 0 | no | event sequence within (producer, epoch), from 1, no gaps |\n"
-	       "| `ts` | int | no | microseconds since 1970-01-01 UTC |\n"
-	       "| `body` | map | yes | the fields of the message type |\n\n",
-	       OMO_PRODUCER_MAX);
+	printf(
+	    "## Envelope\n\n| key | type | required | meaning |\n|---|---|---|---|\n"
+	    "| `type` | str | yes | message type, as named below |\n"
+	    "| `v` | int | yes | schema version of that type; another is BAD_VERSION |\n"
+	    "| `id` | uuid (bin 16) | yes | unique id of this message; a reply's `corr` carries it "
+	    "|\n"
+	    "| `corr` | uuid (bin 16) | no | in a reply: the request's `id`; in an event: the "
+	    "order id |\n"
+	    "| `producer` | str (<= %d bytes) | no | service that published an event |\n"
+	    "| `epoch` | int >= 0 | no | producer history an event belongs to |\n"
+	    "| `seq` | int >= 0 | no | event sequence within (producer, epoch), from 1, no gaps |\n"
+	    "| `ts` | int | no | microseconds since 1970-01-01 UTC |\n"
+	    "| `body` | map | yes | the fields of the message type |\n\n",
+	    OMO_PRODUCER_MAX);
 	printf("## Messages\n\n");
 	for (int t = 0; t < OMO_MSG_COUNT; t++) {
 		const omo_msg_desc *m = &omo_msg_descs[t];
@@ -84,7 +93,7 @@ int main(void)
 #undef X_REC
 	printf("## Enumerations\n\nSent as their names (str).\n\n");
 #define X_ENUM(ename, edoc)                                                                        \
-	printf("### `%s`\n\n%s.\n\n| name | meaning |\n|---|---|\n", #ename, edoc);               \
+	printf("### `%s`\n\n%s.\n\n| name | meaning |\n|---|---|\n", #ename, edoc);                \
 	for (uint32_t i = 0; i < omo_enum_##ename.count; i++)                                      \
 		printf("| `%s` | %s |\n", omo_enum_##ename.wire[i], omo_enum_##ename.docs[i]);     \
 	printf("\n");

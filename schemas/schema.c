@@ -14,8 +14,8 @@
 /* ====================================================================== */
 /* errors                                                                 */
 
-#define X_NAME(NAME, retry, text) #NAME,
-#define X_TEXT(NAME, retry, text) text,
+#define X_NAME(NAME, retry, text)  #NAME,
+#define X_TEXT(NAME, retry, text)  text,
 #define X_RETRY(NAME, retry, text) retry,
 static const char *const err_names[] = {OMO_ERROR_LIST(X_NAME)};
 static const char *const err_texts[] = {OMO_ERROR_LIST(X_TEXT)};
@@ -122,16 +122,16 @@ void omo_arena_fini(omo_arena *a)
 /* descriptor tables                                                      */
 
 #define X_ENUM_WIRE(ID, wire, doc) wire,
-#define X_ENUM_DOC(ID, wire, doc) doc,
+#define X_ENUM_DOC(ID, wire, doc)  doc,
 #define X_ENUM_DESC(ename, edoc)                                                                   \
-	static const char *const ename##_wire[] = {OMO_ENUM_##ename(X_ENUM_WIRE)};                \
-	static const char *const ename##_docs[] = {OMO_ENUM_##ename(X_ENUM_DOC)};                 \
-	const omo_enum_desc omo_enum_##ename = {#ename, edoc, ename##_wire, ename##_docs,         \
-						sizeof(ename##_wire) / sizeof(ename##_wire[0])};
+	static const char *const ename##_wire[] = {OMO_ENUM_##ename(X_ENUM_WIRE)};                 \
+	static const char *const ename##_docs[] = {OMO_ENUM_##ename(X_ENUM_DOC)};                  \
+	const omo_enum_desc omo_enum_##ename = {#ename, edoc, ename##_wire, ename##_docs,          \
+	                                        sizeof(ename##_wire) / sizeof(ename##_wire[0])};
 OMO_ENUM_LIST(X_ENUM_DESC)
 
-#define X_REQ_REQ true
-#define X_REQ_OPT false
+#define X_REQ_REQ        true
+#define X_REQ_OPT        false
 #define X_AUX_I64(R, f)  0
 #define X_AUX_STR(R, f)  0
 #define X_AUX_BOOL(R, f) 0
@@ -170,14 +170,15 @@ OMO_ENUM_LIST(X_ENUM_DESC)
 	 .en = X_EN_##KIND(arg)},
 #define X_REC_DESC(rname, rdoc)                                                                    \
 	static const omo_field_desc rname##_fields[] = {OMO_FIELDS_##rname(X_FIELD_DESC, rname)};  \
-	const omo_rec_desc omo_rec_##rname = {#rname, rdoc, sizeof(omo_##rname), rname##_fields,  \
-					      sizeof(rname##_fields) / sizeof(rname##_fields[0])};
+	const omo_rec_desc omo_rec_##rname = {#rname, rdoc, sizeof(omo_##rname), rname##_fields,   \
+	                                      sizeof(rname##_fields) / sizeof(rname##_fields[0])};
 #define X_MSG_REC_DESC(ID, rname, v, kind, doc) X_REC_DESC(rname, doc)
 OMO_RECORD_LIST(X_REC_DESC)
 OMO_MESSAGE_LIST(X_MSG_REC_DESC)
 
 #define X_MSG_DESC(ID, rname, v, mkind, mdoc)                                                      \
-	[OMO_MSG_##ID] = {.name = #rname, .kind = mkind, .doc = mdoc, .version = v, .body = &omo_rec_##rname},
+	[OMO_MSG_##ID] = {                                                                         \
+	    .name = #rname, .kind = mkind, .doc = mdoc, .version = v, .body = &omo_rec_##rname},
 const omo_msg_desc omo_msg_descs[OMO_MSG_COUNT] = {OMO_MESSAGE_LIST(X_MSG_DESC)};
 
 const char *omo_enum_name(const omo_enum_desc *e, int v)
@@ -218,13 +219,13 @@ void omo_msg_error(omo_msg *msg, const omo_uuid *corr, omo_err code, const char 
 		msg->corr = *corr;
 	snprintf(msg->body.error.code, sizeof(msg->body.error.code), "%s", omo_err_name(code));
 	snprintf(msg->body.error.message, sizeof(msg->body.error.message), "%s",
-		 text != NULL && text[0] != '\0' ? text : omo_strerror(code));
+	         text != NULL && text[0] != '\0' ? text : omo_strerror(code));
 }
 
 /* ====================================================================== */
 /* field access and checks shared by the msgpack and JSON codecs          */
 
-#define FIELD(rec, f) ((char *)(rec) + (f)->offset)
+#define FIELD(rec, f)  ((char *)(rec) + (f)->offset)
 #define CFIELD(rec, f) ((const char *)(rec) + (f)->offset)
 
 /* A path like "lines[2].quantity" for error texts, built as we descend. */
@@ -261,29 +262,28 @@ static omo_err check_i64(const omo_field_desc *f, int64_t v, const path *p, omo_
 {
 	if (v < f->min || v > f->max)
 		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %lld is outside %lld..%lld", p->s,
-				(long long)v, (long long)f->min, (long long)f->max);
+		                (long long)v, (long long)f->min, (long long)f->max);
 	return OMO_E_OK;
 }
 
 static omo_err check_len(const omo_field_desc *f, size_t n, const char *what, const path *p,
-			 omo_error_detail *d)
+                         omo_error_detail *d)
 {
 	if ((int64_t)n < f->min || (int64_t)n > f->max)
 		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %zu %s, allowed %lld..%lld", p->s, n,
-				what, (long long)f->min, (long long)f->max);
+		                what, (long long)f->min, (long long)f->max);
 	return OMO_E_OK;
 }
 
 static omo_err check_enum(const omo_field_desc *f, int v, const path *p, omo_error_detail *d)
 {
 	if (v < 0 || (uint32_t)v >= f->en->count)
-		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %d is not a %s", p->s, v,
-				f->en->name);
+		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %d is not a %s", p->s, v, f->en->name);
 	return OMO_E_OK;
 }
 
 static omo_err set_str(const omo_field_desc *f, void *rec, const char *s, size_t n, const path *p,
-		       omo_error_detail *d)
+                       omo_error_detail *d)
 {
 	omo_err e = check_len(f, n, "bytes", p, d);
 	if (e != OMO_E_OK)
@@ -296,19 +296,19 @@ static omo_err set_str(const omo_field_desc *f, void *rec, const char *s, size_t
 }
 
 static omo_err set_enum(const omo_field_desc *f, void *rec, const char *s, size_t n, const path *p,
-			omo_error_detail *d)
+                        omo_error_detail *d)
 {
 	int v = omo_enum_parse(f->en, s, n);
 	if (v < 0)
 		return omo_fail(d, OMO_E_BAD_ENUM, "%s: \"%.*s\" is not a %s", p->s,
-				(int)(n > 40 ? 40 : n), s, f->en->name);
+		                (int)(n > 40 ? 40 : n), s, f->en->name);
 	*(int *)FIELD(rec, f) = v;
 	return OMO_E_OK;
 }
 
 /* alloc_list checks a list's count and gives it zeroed storage. */
-static omo_err alloc_list(const omo_field_desc *f, void *rec, size_t n, omo_arena *a,
-			  const path *p, omo_error_detail *d, void **items)
+static omo_err alloc_list(const omo_field_desc *f, void *rec, size_t n, omo_arena *a, const path *p,
+                          omo_error_detail *d, void **items)
 {
 	omo_err e = check_len(f, n, "entries", p, d);
 	if (e != OMO_E_OK)
@@ -337,10 +337,10 @@ static void pk_str(msgpack_packer *pk, const char *s)
 }
 
 static omo_err enc_rec(msgpack_packer *pk, const omo_rec_desc *desc, const void *rec, path *p,
-		       omo_error_detail *d);
+                       omo_error_detail *d);
 
 static omo_err enc_field(msgpack_packer *pk, const omo_field_desc *f, const void *rec, path *p,
-			 omo_error_detail *d)
+                         omo_error_detail *d)
 {
 	const char *v = CFIELD(rec, f);
 	omo_err e = OMO_E_OK;
@@ -376,9 +376,7 @@ static omo_err enc_field(msgpack_packer *pk, const omo_field_desc *f, const void
 		}
 		break;
 	}
-	case OMO_K_REC:
-		e = enc_rec(pk, f->rec, v, p, d);
-		break;
+	case OMO_K_REC: e = enc_rec(pk, f->rec, v, p, d); break;
 	case OMO_K_LIST: {
 		uint32_t n = *(const uint32_t *)((const char *)rec + f->aux_offset);
 		const char *items = *(const char *const *)v;
@@ -397,7 +395,7 @@ static omo_err enc_field(msgpack_packer *pk, const omo_field_desc *f, const void
 }
 
 static omo_err enc_rec(msgpack_packer *pk, const omo_rec_desc *desc, const void *rec, path *p,
-		       omo_error_detail *d)
+                       omo_error_detail *d)
 {
 	msgpack_pack_map(pk, desc->n_fields);
 	for (uint32_t i = 0; i < desc->n_fields; i++) {
@@ -412,8 +410,7 @@ static omo_err enc_rec(msgpack_packer *pk, const omo_rec_desc *desc, const void 
 	return OMO_E_OK;
 }
 
-omo_err omo_rec_encode(const omo_rec_desc *desc, const void *rec, omo_buf *out,
-		       omo_error_detail *d)
+omo_err omo_rec_encode(const omo_rec_desc *desc, const void *rec, omo_buf *out, omo_error_detail *d)
 {
 	msgpack_packer pk;
 	path p = {.len = 0};
@@ -435,7 +432,7 @@ omo_err omo_msg_encode(const omo_msg *msg, omo_buf *out, omo_error_detail *d)
 		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "message type %d", (int)msg->type);
 	if (msg->epoch > INT64_MAX || msg->seq > INT64_MAX)
 		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: beyond 2^63 - 1",
-				msg->epoch > INT64_MAX ? "epoch" : "seq");
+		                msg->epoch > INT64_MAX ? "epoch" : "seq");
 	const omo_msg_desc *md = &omo_msg_descs[msg->type];
 	msgpack_packer_init(&pk, out, pk_write);
 	msgpack_pack_map(&pk, 9);
@@ -503,27 +500,67 @@ static bool scan(const uint8_t *p, size_t len, size_t *pos, int depth)
 		skip = b & 0x1f;
 	else {
 		switch (b) {
-		case 0xc4: case 0xd9: nb = 1; BE(1); skip = n; break;
-		case 0xc5: case 0xda: nb = 2; BE(2); skip = n; break;
-		case 0xc6: case 0xdb: nb = 4; BE(4); skip = n; break;
-		case 0xc7: BE(1); skip = n + 1; break;
-		case 0xc8: BE(2); skip = n + 1; break;
-		case 0xc9: BE(4); skip = n + 1; break;
+		case 0xc4:
+		case 0xd9:
+			nb = 1;
+			BE(1);
+			skip = n;
+			break;
+		case 0xc5:
+		case 0xda:
+			nb = 2;
+			BE(2);
+			skip = n;
+			break;
+		case 0xc6:
+		case 0xdb:
+			nb = 4;
+			BE(4);
+			skip = n;
+			break;
+		case 0xc7:
+			BE(1);
+			skip = n + 1;
+			break;
+		case 0xc8:
+			BE(2);
+			skip = n + 1;
+			break;
+		case 0xc9:
+			BE(4);
+			skip = n + 1;
+			break;
 		case 0xca: skip = 4; break;
 		case 0xcb: skip = 8; break;
-		case 0xcc: case 0xd0: skip = 1; break;
-		case 0xcd: case 0xd1: skip = 2; break;
-		case 0xce: case 0xd2: skip = 4; break;
-		case 0xcf: case 0xd3: skip = 8; break;
+		case 0xcc:
+		case 0xd0: skip = 1; break;
+		case 0xcd:
+		case 0xd1: skip = 2; break;
+		case 0xce:
+		case 0xd2: skip = 4; break;
+		case 0xcf:
+		case 0xd3: skip = 8; break;
 		case 0xd4: skip = 2; break;
 		case 0xd5: skip = 3; break;
 		case 0xd6: skip = 5; break;
 		case 0xd7: skip = 9; break;
 		case 0xd8: skip = 17; break;
-		case 0xdc: BE(2); items = n; break;
-		case 0xdd: BE(4); items = n; break;
-		case 0xde: BE(2); items = 2 * n; break;
-		case 0xdf: BE(4); items = 2 * n; break;
+		case 0xdc:
+			BE(2);
+			items = n;
+			break;
+		case 0xdd:
+			BE(4);
+			items = n;
+			break;
+		case 0xde:
+			BE(2);
+			items = 2 * n;
+			break;
+		case 0xdf:
+			BE(4);
+			items = 2 * n;
+			break;
 		default: return false; /* 0xc1 is never used */
 		}
 	}
@@ -546,8 +583,7 @@ static bool key_is(const msgpack_object *k, const char *name)
 
 static omo_err wrong_type(const path *p, const char *want, omo_error_detail *d)
 {
-	return omo_fail(d, OMO_E_WRONG_TYPE, "%s: expected %s", p->s[0] ? p->s : "message",
-			want);
+	return omo_fail(d, OMO_E_WRONG_TYPE, "%s: expected %s", p->s[0] ? p->s : "message", want);
 }
 
 static bool obj_i64(const msgpack_object *o, int64_t *v)
@@ -563,11 +599,11 @@ static bool obj_i64(const msgpack_object *o, int64_t *v)
 	return false;
 }
 
-static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *rec,
-		       omo_arena *a, path *p, omo_error_detail *d);
+static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *rec, omo_arena *a,
+                       path *p, omo_error_detail *d);
 
-static omo_err dec_field(const msgpack_object *o, const omo_field_desc *f, void *rec,
-			 omo_arena *a, path *p, omo_error_detail *d)
+static omo_err dec_field(const msgpack_object *o, const omo_field_desc *f, void *rec, omo_arena *a,
+                         path *p, omo_error_detail *d)
 {
 	char *v = FIELD(rec, f);
 	switch (f->kind) {
@@ -612,8 +648,7 @@ static omo_err dec_field(const msgpack_object *o, const omo_field_desc *f, void 
 		*(uint32_t *)((char *)rec + f->aux_offset) = o->via.bin.size;
 		return OMO_E_OK;
 	}
-	case OMO_K_REC:
-		return dec_rec(o, f->rec, v, a, p, d);
+	case OMO_K_REC: return dec_rec(o, f->rec, v, a, p, d);
 	case OMO_K_LIST: {
 		if (o->type != MSGPACK_OBJECT_ARRAY)
 			return wrong_type(p, "an array", d);
@@ -622,7 +657,7 @@ static omo_err dec_field(const msgpack_object *o, const omo_field_desc *f, void 
 		for (uint32_t i = 0; i < o->via.array.size && e == OMO_E_OK; i++) {
 			size_t old = path_push(p, "[%u]", i);
 			e = dec_rec(&o->via.array.ptr[i], f->rec,
-				    (char *)items + (size_t)i * f->rec->size, a, p, d);
+			            (char *)items + (size_t)i * f->rec->size, a, p, d);
 			path_pop(p, old);
 		}
 		return e;
@@ -631,8 +666,8 @@ static omo_err dec_field(const msgpack_object *o, const omo_field_desc *f, void 
 	return omo_fail(d, OMO_E_INTERNAL, "%s: unknown kind", p->s);
 }
 
-static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *rec,
-		       omo_arena *a, path *p, omo_error_detail *d)
+static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *rec, omo_arena *a,
+                       path *p, omo_error_detail *d)
 {
 	uint64_t seen = 0;
 	if (o->type != MSGPACK_OBJECT_MAP)
@@ -643,19 +678,20 @@ static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *
 		uint32_t j;
 		if (kv->key.type != MSGPACK_OBJECT_STR)
 			return omo_fail(d, OMO_E_WRONG_TYPE, "%s: a key is not a string",
-					p->s[0] ? p->s : desc->name);
+			                p->s[0] ? p->s : desc->name);
 		for (j = 0; j < desc->n_fields && f == NULL; j++)
 			if (key_is(&kv->key, desc->fields[j].name))
 				f = &desc->fields[j];
 		if (f == NULL)
-			return omo_fail(d, OMO_E_UNKNOWN_FIELD, "%s%s\"%.*s\" is not a field of %s",
-					p->s, p->s[0] ? ": " : "",
-					(int)(kv->key.via.str.size > 40 ? 40 : kv->key.via.str.size),
-					kv->key.via.str.ptr, desc->name);
+			return omo_fail(
+			    d, OMO_E_UNKNOWN_FIELD, "%s%s\"%.*s\" is not a field of %s", p->s,
+			    p->s[0] ? ": " : "",
+			    (int)(kv->key.via.str.size > 40 ? 40 : kv->key.via.str.size),
+			    kv->key.via.str.ptr, desc->name);
 		j--;
 		if (seen & (1ull << j))
 			return omo_fail(d, OMO_E_MALFORMED, "%s: field \"%s\" appears twice",
-					p->s[0] ? p->s : desc->name, f->name);
+			                p->s[0] ? p->s : desc->name, f->name);
 		seen |= 1ull << j;
 		size_t old = path_field(p, f);
 		omo_err e = dec_field(&kv->val, f, rec, a, p, d);
@@ -679,7 +715,7 @@ static omo_err unpack(const void *data, size_t len, msgpack_unpacked *u, omo_err
 	size_t pos = 0, off = 0;
 	if (len > OMO_MAX_MESSAGE)
 		return omo_fail(d, OMO_E_TOO_LARGE, "%zu bytes; the limit is %u", len,
-				OMO_MAX_MESSAGE);
+		                OMO_MAX_MESSAGE);
 	if (!scan(data, len, &pos, 0) || pos != len)
 		return omo_fail(d, OMO_E_MALFORMED, "not one well-formed msgpack value");
 	msgpack_unpacked_init(u);
@@ -691,7 +727,7 @@ static omo_err unpack(const void *data, size_t len, msgpack_unpacked *u, omo_err
 }
 
 omo_err omo_rec_decode(const omo_rec_desc *desc, const void *data, size_t len, void *rec,
-		       omo_arena *arena, omo_error_detail *d)
+                       omo_arena *arena, omo_error_detail *d)
 {
 	msgpack_unpacked u;
 	path p = {.len = 0};
@@ -706,8 +742,8 @@ omo_err omo_rec_decode(const omo_rec_desc *desc, const void *data, size_t len, v
 
 static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_detail *d)
 {
-	static const char *const keys[] = {"type", "v", "id", "corr", "producer", "epoch",
-					   "seq", "ts", "body"};
+	static const char *const keys[] = {"type",  "v",   "id", "corr", "producer",
+	                                   "epoch", "seq", "ts", "body"};
 	const msgpack_object *type = NULL, *body = NULL, *v = NULL;
 	bool have_id = false;
 	unsigned seen = 0;
@@ -721,7 +757,7 @@ static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_det
 			if (key_is(k, keys[j])) {
 				if (seen & (1u << j))
 					return omo_fail(d, OMO_E_MALFORMED,
-							"envelope: \"%s\" appears twice", keys[j]);
+					                "envelope: \"%s\" appears twice", keys[j]);
 				seen |= 1u << j;
 			}
 		if (key_is(k, "type"))
@@ -733,23 +769,24 @@ static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_det
 		else if (key_is(k, "id") || key_is(k, "corr")) {
 			if (val->type != MSGPACK_OBJECT_BIN || val->via.bin.size != 16)
 				return omo_fail(d, OMO_E_WRONG_TYPE,
-						"%.*s: expected a 16-byte bin (UUID)",
-						(int)k->via.str.size, k->via.str.ptr);
+				                "%.*s: expected a 16-byte bin (UUID)",
+				                (int)k->via.str.size, k->via.str.ptr);
 			bool is_id = key_is(k, "id");
 			memcpy(is_id ? msg->id.b : msg->corr.b, val->via.bin.ptr, 16);
 			have_id |= is_id;
 		} else if (key_is(k, "producer")) {
-			if (val->type != MSGPACK_OBJECT_STR || val->via.str.size > OMO_PRODUCER_MAX ||
+			if (val->type != MSGPACK_OBJECT_STR ||
+			    val->via.str.size > OMO_PRODUCER_MAX ||
 			    memchr(val->via.str.ptr, '\0', val->via.str.size) != NULL)
 				return omo_fail(d, OMO_E_WRONG_TYPE,
-						"producer: expected a string of at most %d bytes",
-						OMO_PRODUCER_MAX);
+				                "producer: expected a string of at most %d bytes",
+				                OMO_PRODUCER_MAX);
 			memcpy(msg->producer, val->via.str.ptr, val->via.str.size);
 			msg->producer[val->via.str.size] = '\0';
 		} else if (key_is(k, "epoch") || key_is(k, "seq") || key_is(k, "ts")) {
 			if (!obj_i64(val, &x) || (x < 0 && !key_is(k, "ts")))
 				return omo_fail(d, OMO_E_WRONG_TYPE, "%.*s: expected an integer",
-						(int)k->via.str.size, k->via.str.ptr);
+				                (int)k->via.str.size, k->via.str.ptr);
 			if (key_is(k, "epoch"))
 				msg->epoch = (uint64_t)x;
 			else if (key_is(k, "seq"))
@@ -758,8 +795,8 @@ static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_det
 				msg->ts_us = x;
 		} else if (k->type == MSGPACK_OBJECT_STR)
 			return omo_fail(d, OMO_E_UNKNOWN_FIELD, "\"%.*s\" is not an envelope field",
-					(int)(k->via.str.size > 40 ? 40 : k->via.str.size),
-					k->via.str.ptr);
+			                (int)(k->via.str.size > 40 ? 40 : k->via.str.size),
+			                k->via.str.ptr);
 		else
 			return omo_fail(d, OMO_E_WRONG_TYPE, "message: a key is not a string");
 	}
@@ -773,8 +810,8 @@ static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_det
 			msg->type = (omo_msg_type)t;
 	if (msg->type == OMO_MSG_COUNT)
 		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "type: \"%.*s\" is not a message type",
-				(int)(type->via.str.size > 40 ? 40 : type->via.str.size),
-				type->via.str.ptr);
+		                (int)(type->via.str.size > 40 ? 40 : type->via.str.size),
+		                type->via.str.ptr);
 	if (v == NULL)
 		return omo_fail(d, OMO_E_MISSING_FIELD, "v: required");
 	int64_t ver;
@@ -783,8 +820,8 @@ static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_det
 	msg->version = ver >= 0 && ver <= UINT32_MAX ? (uint32_t)ver : 0;
 	if (ver != (int64_t)omo_msg_descs[msg->type].version)
 		return omo_fail(d, OMO_E_BAD_VERSION, "%s: version %lld, this service speaks %u",
-				omo_msg_descs[msg->type].name, (long long)ver,
-				omo_msg_descs[msg->type].version);
+		                omo_msg_descs[msg->type].name, (long long)ver,
+		                omo_msg_descs[msg->type].version);
 	if (!have_id)
 		return omo_fail(d, OMO_E_MISSING_FIELD, "id: required");
 	if (body == NULL)
@@ -809,7 +846,7 @@ omo_err omo_msg_decode(const void *data, size_t len, omo_msg *msg, omo_error_det
 }
 
 omo_err omo_msg_decode_reply(const void *data, size_t len, const omo_msg *req, omo_msg *reply,
-			     bool *ours, omo_error_detail *d)
+                             bool *ours, omo_error_detail *d)
 {
 	omo_err e = omo_msg_decode(data, len, reply, d);
 	*ours = true;

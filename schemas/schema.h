@@ -19,7 +19,7 @@
 #include "errors.def"
 #include "messages.def"
 
-#define OMO_MAX_MESSAGE (4u << 20) /* bytes; larger input is TOO_LARGE */
+#define OMO_MAX_MESSAGE  (4u << 20) /* bytes; larger input is TOO_LARGE */
 #define OMO_PRODUCER_MAX 32
 
 /* ---- errors ---------------------------------------------------------- */
@@ -77,7 +77,8 @@ void *omo_arena_grow(omo_arena *a, const void *items, uint32_t count, uint32_t m
 /* ---- enumerations ---------------------------------------------------- */
 
 #define OMO_X_ENUM_VALUE(ID, wire, doc) OMO_##ID,
-#define OMO_X_ENUM_TYPE(name, doc) typedef enum omo_##name{OMO_ENUM_##name(OMO_X_ENUM_VALUE)} omo_##name;
+#define OMO_X_ENUM_TYPE(name, doc)                                                                 \
+	typedef enum omo_##name{OMO_ENUM_##name(OMO_X_ENUM_VALUE)} omo_##name;
 OMO_ENUM_LIST(OMO_X_ENUM_TYPE)
 #undef OMO_X_ENUM_TYPE
 #undef OMO_X_ENUM_VALUE
@@ -101,8 +102,8 @@ int omo_enum_parse(const omo_enum_desc *e, const char *wire, size_t len);
 
 /* ---- records --------------------------------------------------------- */
 
-#define OMO_X_DECL_I64(name, arg, max) int64_t name;
-#define OMO_X_DECL_STR(name, arg, max) char name[(max) + 1];
+#define OMO_X_DECL_I64(name, arg, max)  int64_t name;
+#define OMO_X_DECL_STR(name, arg, max)  char name[(max) + 1];
 #define OMO_X_DECL_BOOL(name, arg, max) bool name;
 #define OMO_X_DECL_UUID(name, arg, max) omo_uuid name;
 #define OMO_X_DECL_ENUM(name, arg, max) omo_##arg name;
@@ -154,7 +155,7 @@ typedef struct omo_rec_desc {
 	uint32_t n_fields;
 } omo_rec_desc;
 
-#define OMO_X_REC_EXTERN(rname, doc) extern const omo_rec_desc omo_rec_##rname;
+#define OMO_X_REC_EXTERN(rname, doc)                  extern const omo_rec_desc omo_rec_##rname;
 #define OMO_X_MSG_REC_EXTERN(ID, rname, v, kind, doc) OMO_X_REC_EXTERN(rname, doc)
 OMO_RECORD_LIST(OMO_X_REC_EXTERN)
 OMO_MESSAGE_LIST(OMO_X_MSG_REC_EXTERN)
@@ -223,13 +224,13 @@ omo_err omo_msg_decode(const void *data, size_t len, omo_msg *msg, omo_error_det
  * If it answers another request, *ours is false and reply is left empty.
  */
 omo_err omo_msg_decode_reply(const void *data, size_t len, const omo_msg *req, omo_msg *reply,
-			     bool *ours, omo_error_detail *d);
+                             bool *ours, omo_error_detail *d);
 
 /* omo_rec_encode / omo_rec_decode: one record alone, for stored state. */
 omo_err omo_rec_encode(const omo_rec_desc *desc, const void *rec, omo_buf *out,
-		       omo_error_detail *d);
+                       omo_error_detail *d);
 omo_err omo_rec_decode(const omo_rec_desc *desc, const void *data, size_t len, void *rec,
-		       omo_arena *arena, omo_error_detail *d);
+                       omo_arena *arena, omo_error_detail *d);
 
 /* omo_msg_error fills msg as an error reply to request id corr. */
 void omo_msg_error(omo_msg *msg, const omo_uuid *corr, omo_err code, const char *text);
@@ -240,7 +241,7 @@ void omo_msg_error(omo_msg *msg, const omo_uuid *corr, omo_err code, const char 
 char *omo_rec_to_json(const omo_rec_desc *desc, const void *rec, bool pretty);
 /* omo_rec_from_json parses JSON text into rec, with the same checks as msgpack. */
 omo_err omo_rec_from_json(const omo_rec_desc *desc, const char *text, size_t len, void *rec,
-			  omo_arena *arena, omo_error_detail *d);
+                          omo_arena *arena, omo_error_detail *d);
 
 /* ---- ids ------------------------------------------------------------- */
 

@@ -51,7 +51,7 @@ static omo_err put_level(omo_ctx *ctx, const char *sku, const char *node, const 
 }
 
 static omo_err known(const inventory_app *app, const char *sku, const char *node,
-		     omo_error_detail *d)
+                     omo_error_detail *d)
 {
 	if (omo_catalog_sku(&app->catalog, sku) == NULL)
 		return omo_fail(d, OMO_E_UNKNOWN_SKU, "sku: \"%s\" is not in the catalog", sku);
@@ -119,14 +119,15 @@ static omo_err query(omo_ctx *ctx, const omo_stock_query *q, omo_msg *reply, omo
 		e = omo_scan(ctx->txn, T_STOCK, NULL, 0, NULL, 0, collect, &rs);
 	for (uint32_t i = 0; i < q->skus_count && e == OMO_E_OK; i++)
 		e = omo_scan(ctx->txn, T_STOCK, q->skus[i].sku, strlen(q->skus[i].sku) + 1, NULL, 0,
-			     collect, &rs);
+		             collect, &rs);
 	omo_msg_init(reply, OMO_MSG_STOCK_REPLY);
 	if (e == OMO_E_OK && rs.failed)
 		e = OMO_E_NOMEM;
 	if (e == OMO_E_OK && rs.n > omo_rec_stock_reply.fields[0].max)
 		e = omo_fail(d, OMO_E_TOO_LARGE, "%u rows: narrow the query by SKU or node", rs.n);
 	if (e == OMO_E_OK && rs.n > 0) {
-		reply->body.stock_reply.rows = omo_arena_alloc(&reply->arena, rs.n * sizeof(*rs.rows));
+		reply->body.stock_reply.rows =
+		    omo_arena_alloc(&reply->arena, rs.n * sizeof(*rs.rows));
 		if (reply->body.stock_reply.rows == NULL)
 			e = OMO_E_NOMEM;
 		else {
@@ -164,7 +165,8 @@ static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_e
 			if (memcmp(&r->lines[j].fulfillment_id, &l->fulfillment_id, 16) == 0 &&
 			    strcmp(r->lines[j].sku, l->sku) == 0)
 				return omo_fail(d, OMO_E_DUPLICATE_LINE,
-						"lines[%u]: same fulfilment and SKU as lines[%u]", i, j);
+				                "lines[%u]: same fulfilment and SKU as lines[%u]",
+				                i, j);
 		if (omo_get(ctx->txn, T_RESV, k, resv_key(k, &l->fulfillment_id, l->sku), &v) ==
 		    OMO_E_OK)
 			continue; /* held already: a retry */
@@ -176,9 +178,9 @@ static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_e
 		stock_level s = get_level(ctx, l->sku, l->node);
 		if (s.on_hand - s.reserved < want)
 			return omo_fail(d, OMO_E_OUT_OF_STOCK,
-					"lines[%u]: %s at %s has %lld available, %lld wanted", i,
-					l->sku, l->node, (long long)(s.on_hand - s.reserved),
-					(long long)want);
+			                "lines[%u]: %s at %s has %lld available, %lld wanted", i,
+			                l->sku, l->node, (long long)(s.on_hand - s.reserved),
+			                (long long)want);
 	}
 	for (uint32_t i = 0; i < r->lines_count; i++) {
 		const omo_reserve_line *l = &r->lines[i];
@@ -189,12 +191,13 @@ static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_e
 		stock_level s = get_level(ctx, l->sku, l->node);
 		s.reserved += l->quantity;
 		if ((e = put_level(ctx, l->sku, l->node, &s)) != OMO_E_OK ||
-		    (e = omo_put_rec(ctx->txn, T_RESV, k, kl, &omo_rec_reserve_line, l)) != OMO_E_OK)
+		    (e = omo_put_rec(ctx->txn, T_RESV, k, kl, &omo_rec_reserve_line, l)) !=
+		        OMO_E_OK)
 			return omo_fail(d, e, "reservation could not be stored");
 	}
 	omo_msg_init(reply, OMO_MSG_ACK);
 	snprintf(reply->body.ack.detail, sizeof(reply->body.ack.detail), "%u lines held",
-		 r->lines_count);
+	         r->lines_count);
 	return OMO_E_OK;
 }
 
@@ -211,7 +214,7 @@ static int collect_resv(void *arg, const omo_val *key, const omo_val *val)
 	if (s->n == 100 || key->len > sizeof(s->keys[0]))
 		return 1;
 	if (omo_rec_decode(&omo_rec_reserve_line, val->data, val->len, &s->lines[s->n], NULL,
-			   NULL) != OMO_E_OK)
+	                   NULL) != OMO_E_OK)
 		return 0;
 	memcpy(s->keys[s->n], key->data, key->len);
 	s->klen[s->n++] = key->len;
@@ -249,7 +252,7 @@ static omo_err settle(omo_ctx *ctx, const omo_uuid *fid, bool consumed, int *lin
 /* ---- receipts and adjustments ------------------------------------------ */
 
 static omo_err receive(omo_ctx *ctx, const char *node, const char *sku, int64_t qty,
-		       omo_error_detail *d)
+                       omo_error_detail *d)
 {
 	omo_err e = known(ctx->app, sku, node, d);
 	if (e != OMO_E_OK)
@@ -257,8 +260,9 @@ static omo_err receive(omo_ctx *ctx, const char *node, const char *sku, int64_t 
 	stock_level s = get_level(ctx, sku, node);
 	if (s.on_hand + qty < s.reserved)
 		return omo_fail(d, OMO_E_BAD_STATE,
-				"%s at %s: on hand %lld with %lld reserved cannot change by %lld", sku,
-				node, (long long)s.on_hand, (long long)s.reserved, (long long)qty);
+		                "%s at %s: on hand %lld with %lld reserved cannot change by %lld",
+		                sku, node, (long long)s.on_hand, (long long)s.reserved,
+		                (long long)qty);
 	s.on_hand += qty;
 	return put_level(ctx, sku, node, &s);
 }
@@ -278,7 +282,7 @@ int inventory_seed(omo_ctx *ctx, const char *path)
 	if (omo_get(ctx->txn, T_META, "seeded", 6, &v) == OMO_E_OK)
 		return 0;
 	if (omo_csv_read(path, 3, "node,sku,on_hand (known node and SKU, on_hand >= 0)", seed_row,
-			 ctx, err, sizeof(err)) != 0) {
+	                 ctx, err, sizeof(err)) != 0) {
 		OMO_ERROR("seed_failed", "detail=\"%s\"", err);
 		return -1;
 	}
@@ -296,10 +300,8 @@ static omo_err on_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo_
 {
 	omo_err e;
 	switch (req->type) {
-	case OMO_MSG_STOCK_QUERY:
-		return query(ctx, &req->body.stock_query, reply, d);
-	case OMO_MSG_RESERVE:
-		return reserve(ctx, &req->body.reserve, reply, d);
+	case OMO_MSG_STOCK_QUERY: return query(ctx, &req->body.stock_query, reply, d);
+	case OMO_MSG_RESERVE: return reserve(ctx, &req->body.reserve, reply, d);
 	case OMO_MSG_RELEASE:
 		if ((e = settle(ctx, &req->body.release.fulfillment_id, false, NULL)) != OMO_E_OK)
 			return omo_fail(d, e, "release failed");
@@ -318,7 +320,7 @@ static omo_err on_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo_
 	}
 	default:
 		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "inventory does not take %s",
-				omo_msg_name(req->type));
+		                omo_msg_name(req->type));
 	}
 }
 

@@ -65,7 +65,7 @@ static omo_err set_due(omo_ctx *ctx, omo_node_work *w, int64_t due)
 
 /* advance moves w to status s, tells everyone, and stores it. */
 static omo_err advance(omo_ctx *ctx, omo_node_work *w, omo_fulfillment_status s, int64_t due,
-		       const char *detail)
+                       const char *detail)
 {
 	omo_msg ev;
 	omo_err e;
@@ -98,7 +98,8 @@ static omo_err on_requested(omo_ctx *ctx, const omo_fulfillment_requested *r)
 	const node_app *app = ctx->app;
 	omo_node_work w;
 	omo_arena a = {0};
-	omo_err e = omo_get_rec(ctx->txn, T_WORK, r->fulfillment_id.b, 16, &omo_rec_node_work, &w, &a);
+	omo_err e =
+	    omo_get_rec(ctx->txn, T_WORK, r->fulfillment_id.b, 16, &omo_rec_node_work, &w, &a);
 	omo_arena_fini(&a);
 	if (e == OMO_E_OK || !mine(app, r->node))
 		return OMO_E_OK; /* had it already, or not ours */
@@ -118,7 +119,8 @@ static omo_err on_cancelled(omo_ctx *ctx, const omo_fulfillment_cancelled *c)
 {
 	omo_node_work w;
 	omo_arena a = {0};
-	omo_err e = omo_get_rec(ctx->txn, T_WORK, c->fulfillment_id.b, 16, &omo_rec_node_work, &w, &a);
+	omo_err e =
+	    omo_get_rec(ctx->txn, T_WORK, c->fulfillment_id.b, 16, &omo_rec_node_work, &w, &a);
 	if (e == OMO_E_OK && (w.status == OMO_FF_REQUESTED || w.status == OMO_FF_ACCEPTED))
 		e = advance(ctx, &w, OMO_FF_CANCELLED, 0, "order cancelled");
 	omo_arena_fini(&a);
@@ -144,18 +146,15 @@ static omo_err step(omo_ctx *ctx, omo_node_work *w)
 	switch (w->status) {
 	case OMO_FF_ACCEPTED:
 		if (pickup)
-			return advance(ctx, w, OMO_FF_READY_FOR_PICKUP, ctx->now_us + app->pickup_us,
-				       NULL);
+			return advance(ctx, w, OMO_FF_READY_FOR_PICKUP,
+			               ctx->now_us + app->pickup_us, NULL);
 		snprintf(tracking, sizeof(tracking), "tracking %02X%02X%02X%02X%02X%02X",
-			 w->fulfillment_id.b[10], w->fulfillment_id.b[11], w->fulfillment_id.b[12],
-			 w->fulfillment_id.b[13], w->fulfillment_id.b[14], w->fulfillment_id.b[15]);
+		         w->fulfillment_id.b[10], w->fulfillment_id.b[11], w->fulfillment_id.b[12],
+		         w->fulfillment_id.b[13], w->fulfillment_id.b[14], w->fulfillment_id.b[15]);
 		return advance(ctx, w, OMO_FF_SHIPPED, ctx->now_us + app->transit_us, tracking);
-	case OMO_FF_SHIPPED:
-		return advance(ctx, w, OMO_FF_DELIVERED, 0, NULL);
-	case OMO_FF_READY_FOR_PICKUP:
-		return advance(ctx, w, OMO_FF_PICKED_UP, 0, NULL);
-	default:
-		return set_due(ctx, w, 0) == OMO_E_OK ? save(ctx, w) : OMO_E_IO;
+	case OMO_FF_SHIPPED: return advance(ctx, w, OMO_FF_DELIVERED, 0, NULL);
+	case OMO_FF_READY_FOR_PICKUP: return advance(ctx, w, OMO_FF_PICKED_UP, 0, NULL);
+	default: return set_due(ctx, w, 0) == OMO_E_OK ? save(ctx, w) : OMO_E_IO;
 	}
 }
 

@@ -21,9 +21,9 @@
 	OMO_COMMON_OPTIONS(X, T)                                                                   \
 	X(T, STR, network_dir, "simulators/scenarios/demo", "directory of nodes.csv and skus.csv") \
 	X(T, STR, role, "store", "which nodes: manufacturer, warehouse or store")                  \
-	X(T, INT, reject_pct, "0", "percent of requests declined (simulated capacity limits)")    \
-	X(T, INT, pick_ms, "200", "from accepted to shipped or ready for pick-up")                \
-	X(T, INT, transit_ms, "600", "from shipped to delivered")                                 \
+	X(T, INT, reject_pct, "0", "percent of requests declined (simulated capacity limits)")     \
+	X(T, INT, pick_ms, "200", "from accepted to shipped or ready for pick-up")                 \
+	X(T, INT, transit_ms, "600", "from shipped to delivered")                                  \
 	X(T, INT, pickup_ms, "900", "from ready for pick-up to picked up")
 
 typedef struct node_config {

@@ -38,7 +38,7 @@ static void *grow_list(omo_arena *a, void **items, uint32_t *count, size_t size)
 }
 
 static void add_history(omo_order_view *o, omo_arena *a, int64_t ts, const char *event,
-			const char *node, const char *detail)
+                        const char *node, const char *detail)
 {
 	if (o->history_count >= 400)
 		return; /* the schema's bound; the event stream keeps the full story */
@@ -63,17 +63,10 @@ omo_order_status orders_derive_status(const omo_order_view *o)
 		case OMO_FF_CANCELLED:
 			continue; /* replaced by a later part, or gone with the order */
 		case OMO_FF_DELIVERED:
-		case OMO_FF_PICKED_UP:
-			done++;
-			break;
-		case OMO_FF_SHIPPED:
-			moving++;
-			break;
-		case OMO_FF_READY_FOR_PICKUP:
-			ready++;
-			break;
-		default:
-			break;
+		case OMO_FF_PICKED_UP: done++; break;
+		case OMO_FF_SHIPPED: moving++; break;
+		case OMO_FF_READY_FOR_PICKUP: ready++; break;
+		default: break;
 		}
 		live++;
 	}
@@ -125,23 +118,26 @@ static omo_err validate(const orders_app *app, const omo_submit_order *s, omo_er
 	for (uint32_t i = 0; i < s->lines_count; i++) {
 		const omo_order_line *l = &s->lines[i];
 		if (omo_catalog_sku(&app->catalog, l->sku) == NULL)
-			return omo_fail(d, OMO_E_UNKNOWN_SKU, "lines[%u].sku: \"%s\" is not in the catalog",
-					i, l->sku);
+			return omo_fail(d, OMO_E_UNKNOWN_SKU,
+			                "lines[%u].sku: \"%s\" is not in the catalog", i, l->sku);
 		for (uint32_t j = 0; j < i; j++)
-			if (s->lines[j].line_no == l->line_no || strcmp(s->lines[j].sku, l->sku) == 0)
+			if (s->lines[j].line_no == l->line_no ||
+			    strcmp(s->lines[j].sku, l->sku) == 0)
 				return omo_fail(d, OMO_E_DUPLICATE_LINE,
-						"lines[%u]: same line_no or sku as lines[%u]", i, j);
+				                "lines[%u]: same line_no or sku as lines[%u]", i,
+				                j);
 	}
 	if (s->fulfillment == OMO_PICKUP_IN_STORE) {
 		const omo_node_info *n = omo_catalog_node(&app->catalog, s->pickup_node);
 		if (s->pickup_node[0] == '\0')
 			return omo_fail(d, OMO_E_MISSING_FIELD,
-					"pickup_node: required for pickup_in_store");
+			                "pickup_node: required for pickup_in_store");
 		if (n == NULL || !(n->caps & RT_CAP_PICKUP))
 			return omo_fail(d, OMO_E_UNKNOWN_NODE,
-					"pickup_node: \"%s\" is not a pick-up store", s->pickup_node);
+			                "pickup_node: \"%s\" is not a pick-up store",
+			                s->pickup_node);
 	} else if (s->ship_to.lat_udeg == 0 && s->ship_to.lon_udeg == 0 &&
-		   s->ship_to.country[0] == '\0') {
+	           s->ship_to.country[0] == '\0') {
 		return omo_fail(d, OMO_E_MISSING_FIELD, "ship_to: required for ship_to_home");
 	}
 	return OMO_E_OK;
@@ -155,8 +151,7 @@ static void reply_accepted(omo_msg *reply, const omo_order_view *o)
 	reply->body.submit_order_reply.accepted_us = o->accepted_us;
 }
 
-static omo_err submit(omo_ctx *ctx, const omo_submit_order *s, omo_msg *reply,
-		      omo_error_detail *d)
+static omo_err submit(omo_ctx *ctx, const omo_submit_order *s, omo_msg *reply, omo_error_detail *d)
 {
 	const orders_app *app = ctx->app;
 	omo_order_key key;
@@ -171,8 +166,8 @@ static omo_err submit(omo_ctx *ctx, const omo_submit_order *s, omo_msg *reply,
 		/* A retry: the same answer as the first time; a different request: refused. */
 		if (key.digest != h)
 			e = omo_fail(d, OMO_E_CONFLICT,
-				     "idempotency_key: \"%s\" was used for another request",
-				     s->idempotency_key);
+			             "idempotency_key: \"%s\" was used for another request",
+			             s->idempotency_key);
 		else if ((e = load_order(ctx, &key.order_id, &o, &a)) == OMO_E_OK)
 			reply_accepted(reply, &o);
 		omo_arena_fini(&a);
@@ -211,7 +206,7 @@ static omo_err submit(omo_ctx *ctx, const omo_submit_order *s, omo_msg *reply,
 
 	if ((e = save_order(ctx, &o)) == OMO_E_OK &&
 	    (e = omo_put_rec(ctx->txn, T_KEYS, s->idempotency_key, klen, &omo_rec_order_key,
-			     &key)) == OMO_E_OK &&
+	                     &key)) == OMO_E_OK &&
 	    (e = omo_emit(ctx, &ev)) == OMO_E_OK)
 		reply_accepted(reply, &o);
 	omo_arena_fini(&a);
@@ -239,16 +234,13 @@ static bool has_left_node(const omo_order_view *o)
 		case OMO_FF_SHIPPED:
 		case OMO_FF_DELIVERED:
 		case OMO_FF_READY_FOR_PICKUP:
-		case OMO_FF_PICKED_UP:
-			return true;
-		default:
-			break;
+		case OMO_FF_PICKED_UP: return true;
+		default: break;
 		}
 	return false;
 }
 
-static omo_err cancel(omo_ctx *ctx, const omo_cancel_order *c, omo_msg *reply,
-		      omo_error_detail *d)
+static omo_err cancel(omo_ctx *ctx, const omo_cancel_order *c, omo_msg *reply, omo_error_detail *d)
 {
 	omo_err e = view(ctx, &c->order_id, reply, d);
 	omo_order_view *o = &reply->body.order_view;
@@ -258,14 +250,15 @@ static omo_err cancel(omo_ctx *ctx, const omo_cancel_order *c, omo_msg *reply,
 		return OMO_E_OK; /* cancelling twice is cancelling once */
 	if (o->status == OMO_ORDER_REJECTED || o->status == OMO_ORDER_COMPLETED || has_left_node(o))
 		return omo_fail(d, OMO_E_BAD_STATE, "order is %s; goods have left a node",
-				omo_enum_name(&omo_enum_order_status, (int)o->status));
+		                omo_enum_name(&omo_enum_order_status, (int)o->status));
 	add_history(o, &reply->arena, ctx->now_us, "cancelled", NULL, c->reason);
 	omo_msg ev;
 	omo_msg_init(&ev, OMO_MSG_ORDER_CANCELLED);
 	ev.corr = o->order_id;
 	ev.body.order_cancelled.order_id = o->order_id;
 	memcpy(ev.body.order_cancelled.reason, c->reason, sizeof(c->reason));
-	if ((e = omo_emit(ctx, &ev)) != OMO_E_OK || (e = set_status(ctx, o, OMO_ORDER_CANCELLED, true)) != OMO_E_OK ||
+	if ((e = omo_emit(ctx, &ev)) != OMO_E_OK ||
+	    (e = set_status(ctx, o, OMO_ORDER_CANCELLED, true)) != OMO_E_OK ||
 	    (e = save_order(ctx, o)) != OMO_E_OK)
 		return omo_fail(d, e, "order could not be stored");
 	return OMO_E_OK;
@@ -274,22 +267,19 @@ static omo_err cancel(omo_ctx *ctx, const omo_cancel_order *c, omo_msg *reply,
 static omo_err on_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo_error_detail *d)
 {
 	switch (req->type) {
-	case OMO_MSG_SUBMIT_ORDER:
-		return submit(ctx, &req->body.submit_order, reply, d);
-	case OMO_MSG_GET_ORDER:
-		return view(ctx, &req->body.get_order.order_id, reply, d);
-	case OMO_MSG_CANCEL_ORDER:
-		return cancel(ctx, &req->body.cancel_order, reply, d);
+	case OMO_MSG_SUBMIT_ORDER: return submit(ctx, &req->body.submit_order, reply, d);
+	case OMO_MSG_GET_ORDER: return view(ctx, &req->body.get_order.order_id, reply, d);
+	case OMO_MSG_CANCEL_ORDER: return cancel(ctx, &req->body.cancel_order, reply, d);
 	default:
 		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "orders does not take %s",
-				omo_msg_name(req->type));
+		                omo_msg_name(req->type));
 	}
 }
 
 /* ---- events ----------------------------------------------------------- */
 
 static omo_err on_update(omo_ctx *ctx, omo_order_view *o, omo_arena *a,
-			 const omo_fulfillment_update *u);
+                         const omo_fulfillment_update *u);
 
 typedef struct early_scan {
 	omo_ctx *ctx;
@@ -327,8 +317,8 @@ static omo_err on_routed(omo_ctx *ctx, omo_order_view *o, omo_arena *a, const om
 {
 	char nodes[128] = "";
 	for (uint32_t i = 0; i < r->fulfillments_count; i++) {
-		omo_fulfillment_info *f = grow_list(a, (void **)&o->fulfillments,
-						    &o->fulfillments_count, sizeof(*f));
+		omo_fulfillment_info *f =
+		    grow_list(a, (void **)&o->fulfillments, &o->fulfillments_count, sizeof(*f));
 		if (f == NULL)
 			return OMO_E_NOMEM;
 		*f = r->fulfillments[i];
@@ -337,7 +327,8 @@ static omo_err on_routed(omo_ctx *ctx, omo_order_view *o, omo_arena *a, const om
 	}
 	o->backordered = r->backordered;
 	o->backordered_count = r->backordered_count;
-	add_history(o, a, ctx->now_us, r->backordered_count ? "backordered" : "routed", NULL, nodes);
+	add_history(o, a, ctx->now_us, r->backordered_count ? "backordered" : "routed", NULL,
+	            nodes);
 	for (uint32_t i = 0; i < r->fulfillments_count; i++) {
 		omo_err e = take_early(ctx, o, a, &r->fulfillments[i].fulfillment_id);
 		if (e != OMO_E_OK)
@@ -347,14 +338,14 @@ static omo_err on_routed(omo_ctx *ctx, omo_order_view *o, omo_arena *a, const om
 }
 
 static omo_err on_update(omo_ctx *ctx, omo_order_view *o, omo_arena *a,
-			 const omo_fulfillment_update *u)
+                         const omo_fulfillment_update *u)
 {
 	for (uint32_t i = 0; i < o->fulfillments_count; i++)
 		if (memcmp(&o->fulfillments[i].fulfillment_id, &u->fulfillment_id, 16) == 0) {
 			o->fulfillments[i].status = u->status;
 			add_history(o, a, ctx->now_us,
-				    omo_enum_name(&omo_enum_fulfillment_status, (int)u->status),
-				    u->node, u->detail);
+			            omo_enum_name(&omo_enum_fulfillment_status, (int)u->status),
+			            u->node, u->detail);
 			return OMO_E_OK;
 		}
 	/* Not announced yet: keep it until the router's event arrives. */
@@ -384,14 +375,17 @@ static omo_err on_event(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d)
 			e = on_update(ctx, &o, &a, &ev->body.fulfillment_update);
 		else {
 			add_history(&o, &a, ctx->now_us, "rejected", NULL,
-				    ev->body.order_unroutable.reason);
+			            ev->body.order_unroutable.reason);
 			force = o.status != OMO_ORDER_CANCELLED;
 		}
-		if (e == OMO_E_OK && (e = set_status(ctx, &o, OMO_ORDER_REJECTED, force)) == OMO_E_OK)
+		if (e == OMO_E_OK &&
+		    (e = set_status(ctx, &o, OMO_ORDER_REJECTED, force)) == OMO_E_OK)
 			e = save_order(ctx, &o);
 	}
 	omo_arena_fini(&a);
-	return e == OMO_E_OK ? e : omo_fail(d, e, "%s for an order not applied", omo_msg_name(ev->type));
+	return e == OMO_E_OK
+	           ? e
+	           : omo_fail(d, e, "%s for an order not applied", omo_msg_name(ev->type));
 }
 
 static void app_fini(void *app)
@@ -402,7 +396,7 @@ static void app_fini(void *app)
 static int app_init(void *app, const void *cfg, char *err, size_t errlen)
 {
 	return omo_catalog_load(&((orders_app *)app)->catalog,
-				((const orders_config *)cfg)->network_dir, err, errlen);
+	                        ((const orders_config *)cfg)->network_dir, err, errlen);
 }
 
 static const omo_handlers handlers = {
@@ -414,7 +408,7 @@ static const omo_handlers handlers = {
 };
 static const omo_option options[] = {ORDERS_OPTIONS(OMO_CONFIG_ROW, orders_config)};
 static const char *const follows[] = {"router", "node-manufacturer", "node-warehouse",
-				      "node-store"};
+                                      "node-store"};
 
 const omo_service_def orders_service = {
     .handlers = &handlers,

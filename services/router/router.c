@@ -40,8 +40,8 @@ static int app_init(void *a, const void *c, char *err, size_t errlen)
 		rt_node *r = &app->nodes[i];
 		snprintf(r->id, sizeof(r->id), "%s", n->id);
 		r->type = n->type == OMO_NODE_MANUFACTURER ? RT_MANUFACTURER
-			  : n->type == OMO_NODE_WAREHOUSE  ? RT_WAREHOUSE
-							   : RT_STORE;
+		          : n->type == OMO_NODE_WAREHOUSE  ? RT_WAREHOUSE
+		                                           : RT_STORE;
 		r->caps = n->caps;
 		r->lat_udeg = n->lat_udeg;
 		r->lon_udeg = n->lon_udeg;
@@ -69,7 +69,8 @@ void router_fulfillment_id(const omo_uuid *order, int64_t attempt, const char *n
 	h2 = fnv(fnv(fnv(h2, node, strlen(node)), &attempt, sizeof(attempt)), order->b, 16);
 	omo_be64_put(out->b, h1);
 	omo_be64_put(out->b + 8, h2);
-	out->b[6] = (uint8_t)((out->b[6] & 0x0f) | 0x80); /* UUID version 8: made by the application */
+	out->b[6] =
+	    (uint8_t)((out->b[6] & 0x0f) | 0x80); /* UUID version 8: made by the application */
 	out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
 }
 
@@ -102,8 +103,8 @@ typedef struct routing {
 	rt_plan plan;
 } routing;
 
-static omo_err snapshot(omo_ctx *ctx, const router_app *app, const omo_route_state *s,
-			routing *r, omo_error_detail *d)
+static omo_err snapshot(omo_ctx *ctx, const router_app *app, const omo_route_state *s, routing *r,
+                        omo_error_detail *d)
 {
 	uint32_t nn = app->catalog.n_nodes, nl = s->pending_count;
 	omo_msg req, reply;
@@ -123,7 +124,8 @@ static omo_err snapshot(omo_ctx *ctx, const router_app *app, const omo_route_sta
 			int n = omo_catalog_node_index(&app->catalog, sr->rows[i].node);
 			for (uint32_t l = 0; n >= 0 && l < nl; l++)
 				if (strcmp(s->pending[l].sku, sr->rows[i].sku) == 0)
-					r->available[(size_t)l * nn + (uint32_t)n] = sr->rows[i].available;
+					r->available[(size_t)l * nn + (uint32_t)n] =
+					    sr->rows[i].available;
 		}
 	}
 	omo_msg_fini(&reply);
@@ -133,8 +135,8 @@ static omo_err snapshot(omo_ctx *ctx, const router_app *app, const omo_route_sta
 /* plan_parts turns the plan into parts (one per node, in order of first
  * use) with their lines contiguous in lines_buf, and what stays short. */
 static void plan_parts(const router_app *app, const omo_route_state *s, const routing *r,
-		       int64_t attempt, omo_fulfillment_info *parts, uint32_t *n_parts,
-		       omo_alloc_line *lines_buf, omo_alloc_line *short_lines, uint32_t *n_short)
+                       int64_t attempt, omo_fulfillment_info *parts, uint32_t *n_parts,
+                       omo_alloc_line *lines_buf, omo_alloc_line *short_lines, uint32_t *n_short)
 {
 	uint32_t used = 0;
 	*n_parts = 0;
@@ -173,8 +175,8 @@ static void plan_parts(const router_app *app, const omo_route_state *s, const ro
 }
 
 static omo_err reserve_parts(omo_ctx *ctx, const omo_route_state *s,
-			     const omo_fulfillment_info *parts, uint32_t n_parts,
-			     omo_error_detail *d)
+                             const omo_fulfillment_info *parts, uint32_t n_parts,
+                             omo_error_detail *d)
 {
 	omo_reserve_line lines[RT_MAX_ALLOCS];
 	uint32_t n = 0;
@@ -204,12 +206,13 @@ static omo_err emit_unroutable(omo_ctx *ctx, const omo_route_state *s, const cha
 	omo_msg_init(&ev, OMO_MSG_ORDER_UNROUTABLE);
 	ev.corr = s->order_id;
 	ev.body.order_unroutable.order_id = s->order_id;
-	snprintf(ev.body.order_unroutable.reason, sizeof(ev.body.order_unroutable.reason), "%s", why);
+	snprintf(ev.body.order_unroutable.reason, sizeof(ev.body.order_unroutable.reason), "%s",
+	         why);
 	return omo_emit(ctx, &ev);
 }
 
 static omo_err emit_routed(omo_ctx *ctx, omo_route_state *s, omo_fulfillment_info *parts,
-			   uint32_t n_parts, omo_alloc_line *short_lines, uint32_t n_short)
+                           uint32_t n_parts, omo_alloc_line *short_lines, uint32_t n_short)
 {
 	omo_msg ev;
 	omo_err e;
@@ -276,7 +279,7 @@ static omo_err route(omo_ctx *ctx, omo_route_state *s, omo_arena *a)
 	}
 	for (uint32_t l = 0; l < nl; l++)
 		r->lines[l] = (rt_line){.line_no = (uint32_t)s->pending[l].line_no,
-					.quantity = s->pending[l].quantity};
+		                        .quantity = s->pending[l].quantity};
 	rt_request req = {
 	    .lines = r->lines,
 	    .n_lines = nl,
@@ -284,12 +287,13 @@ static omo_err route(omo_ctx *ctx, omo_route_state *s, omo_arena *a)
 	    .n_nodes = nn,
 	    .available = r->available,
 	    .excluded = r->excluded,
-	    .fulfillment = s->fulfillment == OMO_PICKUP_IN_STORE ? RT_PICKUP_IN_STORE : RT_SHIP_TO_HOME,
+	    .fulfillment =
+	        s->fulfillment == OMO_PICKUP_IN_STORE ? RT_PICKUP_IN_STORE : RT_SHIP_TO_HOME,
 	    .ship_lat_udeg = s->ship_to.lat_udeg,
 	    .ship_lon_udeg = s->ship_to.lon_udeg,
 	    .pickup_node = s->fulfillment == OMO_PICKUP_IN_STORE
-			       ? omo_catalog_node_index(&app->catalog, s->pickup_node)
-			       : -1,
+	                       ? omo_catalog_node_index(&app->catalog, s->pickup_node)
+	                       : -1,
 	    .max_splits = app->max_splits,
 	    .allow_line_split = app->line_split,
 	};
@@ -301,11 +305,13 @@ static omo_err route(omo_ctx *ctx, omo_route_state *s, omo_arena *a)
 			e = OMO_E_INTERNAL;
 			break;
 		}
-		plan_parts(app, s, r, s->attempt + 1, parts, &n_parts, lines, short_lines, &n_short);
+		plan_parts(app, s, r, s->attempt + 1, parts, &n_parts, lines, short_lines,
+		           &n_short);
 		e = reserve_parts(ctx, s, parts, n_parts, &d);
 		if (e != OMO_E_OUT_OF_STOCK || tries + 1 == RESERVE_TRIES)
 			break;
-		OMO_DEBUG("reserve_raced", "detail=\"%s\"", d.text); /* someone took it: look again */
+		OMO_DEBUG("reserve_raced", "detail=\"%s\"",
+		          d.text); /* someone took it: look again */
 	}
 	if (e == OMO_E_UNAVAILABLE || e == OMO_E_OUT_OF_STOCK) {
 		OMO_WARN("route_deferred", "code=%s detail=\"%s\"", omo_err_name(e), d.text);
@@ -316,7 +322,8 @@ static omo_err route(omo_ctx *ctx, omo_route_state *s, omo_arena *a)
 		goto out;
 	s->attempt++;
 	for (uint32_t i = 0; i < n_parts; i++) {
-		omo_fulfillment_info *p = omo_arena_grow(a, s->parts, s->parts_count, 1, sizeof(*p));
+		omo_fulfillment_info *p =
+		    omo_arena_grow(a, s->parts, s->parts_count, 1, sizeof(*p));
 		if (p == NULL) {
 			e = OMO_E_NOMEM;
 			goto out;
@@ -415,8 +422,8 @@ static omo_err add_excluded(omo_route_state *s, omo_arena *a, const char *node)
 /* add_pending puts a part's lines back among those still to source. */
 static omo_err add_pending(omo_route_state *s, omo_arena *a, const omo_fulfillment_info *p)
 {
-	omo_alloc_line *x = omo_arena_grow(a, s->pending, s->pending_count, p->lines_count,
-					   sizeof(*x));
+	omo_alloc_line *x =
+	    omo_arena_grow(a, s->pending, s->pending_count, p->lines_count, sizeof(*x));
 	if (x == NULL)
 		return OMO_E_NOMEM;
 	for (uint32_t i = 0; i < p->lines_count; i++) {
@@ -446,7 +453,8 @@ static omo_err on_update(omo_ctx *ctx, const omo_fulfillment_update *u)
 		bool rejected = u->status == OMO_FF_REJECTED && p->status != OMO_FF_REJECTED;
 		p->status = u->status;
 		if (rejected) {
-			OMO_INFO("fulfillment_rejected", "node=%s detail=\"%s\"", u->node, u->detail);
+			OMO_INFO("fulfillment_rejected", "node=%s detail=\"%s\"", u->node,
+			         u->detail);
 			if ((e = add_excluded(&s, &a, u->node)) == OMO_E_OK &&
 			    (e = add_pending(&s, &a, p)) == OMO_E_OK)
 				e = route(ctx, &s, &a);
@@ -502,7 +510,7 @@ static const omo_handlers handlers = {
 };
 static const omo_option options[] = {ROUTER_OPTIONS(OMO_CONFIG_ROW, router_config)};
 static const char *const follows[] = {"orders", "node-manufacturer", "node-warehouse",
-				      "node-store"};
+                                      "node-store"};
 static const char *const calls[] = {"inventory"};
 
 const omo_service_def router_service = {

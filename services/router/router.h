@@ -25,8 +25,8 @@
 	OMO_COMMON_OPTIONS(X, T)                                                                   \
 	X(T, STR, network_dir, "simulators/scenarios/demo", "directory of nodes.csv and skus.csv") \
 	X(T, INT, max_splits, "3", "most nodes one routing of an order may use (0: no limit)")     \
-	X(T, INT, line_split, "1", "1: one line's units may come from several nodes")             \
-	X(T, INT, max_attempts, "6", "routings of one order before it is rejected")               \
+	X(T, INT, line_split, "1", "1: one line's units may come from several nodes")              \
+	X(T, INT, max_attempts, "6", "routings of one order before it is rejected")                \
 	X(T, INT, retry_ms, "1000", "wait before routing again when inventory did not answer")
 
 typedef struct router_config {

@@ -30,7 +30,7 @@ void omo_bus_interrupt(void)
 static omo_err fail_nng(omo_error_detail *d, int rv, const char *what, const char *url)
 {
 	return omo_fail(d, rv == NNG_ENOMEM ? OMO_E_NOMEM : OMO_E_IO, "%s %s: %s", what,
-			url ? url : "", nng_strerror(rv));
+	                url ? url : "", nng_strerror(rv));
 }
 
 static int sock_open(omo_sock *s, omo_sock_kind kind)
@@ -82,7 +82,7 @@ omo_err omo_sock_listen(omo_sock **sp, omo_sock_kind kind, const char *url, omo_
 }
 
 omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls, unsigned n,
-		      int timeout_ms, omo_error_detail *d)
+                      int timeout_ms, omo_error_detail *d)
 {
 	omo_sock *s = calloc(1, sizeof(*s));
 	int rv;
@@ -100,8 +100,10 @@ omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls
 		 * the reply by polling the receive descriptor instead (omo_call). */
 		nng_socket_set_ms(s->s, NNG_OPT_RECVTIMEO, timeout_ms);
 		nng_socket_set_ms(s->s, NNG_OPT_SENDTIMEO, SLICE_MS);
-		/* Resend sooner than nng's 60 s: the server answers a repeat from its stored reply. */
-		nng_socket_set_ms(s->s, NNG_OPT_REQ_RESENDTIME, timeout_ms / 4 > 250 ? timeout_ms / 4 : 250);
+		/* Resend sooner than nng's 60 s: the server answers a repeat from its stored reply.
+		 */
+		nng_socket_set_ms(s->s, NNG_OPT_REQ_RESENDTIME,
+		                  timeout_ms / 4 > 250 ? timeout_ms / 4 : 250);
 	}
 	for (unsigned i = 0; i < n; i++)
 		if ((rv = nng_dial(s->s, urls[i], NULL, NNG_FLAG_NONBLOCK)) != 0) {
@@ -194,7 +196,7 @@ omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_deta
 	omo_buf_fini(&b);
 	if (rv != 0)
 		return omo_fail(d, OMO_E_UNAVAILABLE, "send %s: %s", omo_msg_name(req->type),
-				interrupted ? "interrupted" : nng_strerror(rv));
+		                interrupted ? "interrupted" : nng_strerror(rv));
 	for (;;) {
 		nng_msg *m;
 		bool ours;
@@ -202,13 +204,13 @@ omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_deta
 		if (poll(&pfd, 1, SLICE_MS) == 0 && !interrupted &&
 		    (waited += SLICE_MS) < s->timeout_ms)
 			continue;
-		rv = interrupted ? NNG_EINTR
+		rv = interrupted               ? NNG_EINTR
 		     : waited >= s->timeout_ms ? NNG_ETIMEDOUT
-						: nng_recvmsg(s->s, &m, 0);
+		                               : nng_recvmsg(s->s, &m, 0);
 		if (rv != 0)
 			return omo_fail(d, OMO_E_UNAVAILABLE, "no reply to %s: %s",
-					omo_msg_name(req->type),
-					interrupted ? "interrupted" : nng_strerror(rv));
+			                omo_msg_name(req->type),
+			                interrupted ? "interrupted" : nng_strerror(rv));
 		e = omo_msg_decode_reply(nng_msg_body(m), nng_msg_len(m), req, reply, &ours, d);
 		nng_msg_free(m);
 		if (ours) /* else a late reply to an earlier request */

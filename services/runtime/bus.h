@@ -28,7 +28,7 @@ omo_err omo_sock_listen(omo_sock **sp, omo_sock_kind kind, const char *url, omo_
 /* omo_sock_dial opens a SUB (subscribed to everything) or REQ socket and dials
  * each url without waiting for the peer to be up. timeout_ms bounds a REQ call. */
 omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls, unsigned n,
-		      int timeout_ms, omo_error_detail *d);
+                      int timeout_ms, omo_error_detail *d);
 /* omo_sock_close closes s; NULL is fine. */
 void omo_sock_close(omo_sock *s);
 

@@ -99,7 +99,7 @@ static int grow(void **items, uint32_t n, uint32_t *cap, size_t size)
 }
 
 int omo_csv_read(const char *path, int ncols, const char *expect, omo_csv_row_fn fn, void *arg,
-		 char *err, size_t errlen)
+                 char *err, size_t errlen)
 {
 	char line[512], *f[16];
 	int lineno = 0, rc = 0;

@@ -54,7 +54,7 @@ const omo_sku_info *omo_catalog_sku(const omo_catalog *c, const char *sku);
  */
 typedef int (*omo_csv_row_fn)(void *arg, char **fields);
 int omo_csv_read(const char *path, int ncols, const char *expect, omo_csv_row_fn fn, void *arg,
-		 char *err, size_t errlen);
+                 char *err, size_t errlen);
 
 /* omo_csv_split splits line in place at commas into at most max fields
  * (no quoting: omo's data files never need it); returns the field count. */

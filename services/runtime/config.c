@@ -32,8 +32,7 @@ static int set(const omo_option *o, void *cfg, const char *value)
 	return 0;
 }
 
-int omo_config_set(const omo_option *opts, size_t n, void *cfg, const char *name,
-		   const char *value)
+int omo_config_set(const omo_option *opts, size_t n, void *cfg, const char *name, const char *value)
 {
 	const omo_option *o = find(opts, n, name, strlen(name));
 	return o == NULL ? -1 : set(o, cfg, value);
@@ -50,7 +49,7 @@ static char *trim(char *s)
 }
 
 static int load_file(const omo_option *opts, size_t n, void *cfg, const char *path, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -74,7 +73,7 @@ static int load_file(const omo_option *opts, size_t n, void *cfg, const char *pa
 		const omo_option *o = find(opts, n, name, strlen(name));
 		if (o == NULL || set(o, cfg, value) != 0) {
 			snprintf(err, errlen, "%s:%d: %s option %s", path, lineno,
-				 o == NULL ? "unknown" : "bad value for", name);
+			         o == NULL ? "unknown" : "bad value for", name);
 			fclose(f);
 			return -1;
 		}
@@ -92,7 +91,7 @@ static void help(const omo_option *opts, size_t n, const char *service)
 }
 
 int omo_config_load(const omo_option *opts, size_t n, void *cfg, const char *service, int argc,
-		    char **argv, char *err, size_t errlen)
+                    char **argv, char *err, size_t errlen)
 {
 	const char *file = getenv("OMO_CONFIG");
 	for (size_t i = 0; i < n; i++)
@@ -127,13 +126,14 @@ int omo_config_load(const omo_option *opts, size_t n, void *cfg, const char *ser
 		if (strncmp(a, "--config=", 9) == 0)
 			continue;
 		if (strncmp(a, "--", 2) != 0 || (eq = strchr(a, '=')) == NULL) {
-			snprintf(err, errlen, "unexpected argument %s (options are --name=value)", a);
+			snprintf(err, errlen, "unexpected argument %s (options are --name=value)",
+			         a);
 			return -1;
 		}
 		const omo_option *o = find(opts, n, a + 2, (size_t)(eq - a - 2));
 		if (o == NULL || set(o, cfg, eq + 1) != 0) {
-			snprintf(err, errlen, "%s option %.*s", o == NULL ? "unknown" : "bad value for",
-				 (int)(eq - a), a);
+			snprintf(err, errlen, "%s option %.*s",
+			         o == NULL ? "unknown" : "bad value for", (int)(eq - a), a);
 			return -1;
 		}
 	}

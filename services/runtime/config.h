@@ -25,18 +25,20 @@ typedef struct omo_option {
 	size_t offset; /* in the config struct */
 } omo_option;
 
-#define OMO_CONFIG_FIELD_STR(name) char name[OMO_CONFIG_STR_MAX];
-#define OMO_CONFIG_FIELD_INT(name) int64_t name;
+#define OMO_CONFIG_FIELD_STR(name)                char name[OMO_CONFIG_STR_MAX];
+#define OMO_CONFIG_FIELD_INT(name)                int64_t name;
 #define OMO_CONFIG_FIELD(T, TYPE, name, def, doc) OMO_CONFIG_FIELD_##TYPE(name)
-#define OMO_CONFIG_ROW(T, TYPE, name, def, doc) {#name, OMO_OPT_##TYPE, def, doc, offsetof(T, name)},
+#define OMO_CONFIG_ROW(T, TYPE, name, def, doc)                                                    \
+	{#name, OMO_OPT_##TYPE, def, doc, offsetof(T, name)},
 
 /* Options every service has. */
 #define OMO_COMMON_OPTIONS(X, T)                                                                   \
-	X(T, STR, run_dir, "state/run", "directory of the ipc:// sockets of the local stack")     \
-	X(T, STR, data_dir, "state/data", "directory of the service's LMDB environment")          \
-	X(T, STR, log_level, "info", "error, warn, info or debug")                                \
-	X(T, INT, sync, "1", "1: fsync every commit (durable); 0: leave it to the OS (faster, "   \
-			     "loses the last commits on power loss)")                             \
+	X(T, STR, run_dir, "state/run", "directory of the ipc:// sockets of the local stack")      \
+	X(T, STR, data_dir, "state/data", "directory of the service's LMDB environment")           \
+	X(T, STR, log_level, "info", "error, warn, info or debug")                                 \
+	X(T, INT, sync, "1",                                                                       \
+	  "1: fsync every commit (durable); 0: leave it to the OS (faster, "                       \
+	  "loses the last commits on power loss)")                                                 \
 	X(T, INT, map_mb, "1024", "LMDB map size in MiB")
 
 /*
@@ -45,10 +47,10 @@ typedef struct omo_option {
  * to stdout and returns 1; otherwise 0.
  */
 int omo_config_load(const omo_option *opts, size_t n, void *cfg, const char *service, int argc,
-		    char **argv, char *err, size_t errlen);
+                    char **argv, char *err, size_t errlen);
 
 /* omo_config_set sets one option by name from text; -1 if unknown or invalid. */
 int omo_config_set(const omo_option *opts, size_t n, void *cfg, const char *name,
-		   const char *value);
+                   const char *value);
 
 #endif

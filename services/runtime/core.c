@@ -7,9 +7,9 @@
 
 #include "log.h"
 
-#define MAX_APP_TABLES 24
+#define MAX_APP_TABLES  24
 #define FETCH_MAX_BYTES (1u << 20) /* of events per fetch reply */
-#define FETCH_MAX       1000      /* events asked for per fetch */
+#define FETCH_MAX       1000       /* events asked for per fetch */
 
 /* Tables of the core itself, after the service's own. */
 enum { T_OUTBOX, T_INBOX, T_REPLIES, T_META, N_CORE_TABLES };
@@ -47,7 +47,7 @@ static int64_t wall_clock(void *arg)
 }
 
 omo_err omo_core_open(omo_core **cp, const omo_handlers *h, void *app, const char *data_dir,
-		      size_t map_bytes, bool sync, omo_error_detail *d)
+                      size_t map_bytes, bool sync, omo_error_detail *d)
 {
 	const char *names[MAX_APP_TABLES + N_CORE_TABLES];
 	omo_core *c;
@@ -68,8 +68,8 @@ omo_err omo_core_open(omo_core **cp, const omo_handlers *h, void *app, const cha
 		names[i] = h->tables[i];
 	for (unsigned i = 0; i < N_CORE_TABLES; i++)
 		names[h->n_tables + i] = core_tables[i];
-	e = omo_store_open(&c->store, data_dir, names, h->n_tables + N_CORE_TABLES, map_bytes,
-			   sync, d);
+	e = omo_store_open(&c->store, data_dir, names, h->n_tables + N_CORE_TABLES, map_bytes, sync,
+	                   d);
 	if (e != OMO_E_OK) {
 		free(c);
 		return e;
@@ -255,7 +255,7 @@ omo_err omo_emit(omo_ctx *ctx, omo_msg *ev)
 }
 
 omo_err omo_ctx_call(omo_ctx *ctx, const char *peer, const omo_msg *req, omo_msg *reply,
-		     omo_error_detail *d)
+                     omo_error_detail *d)
 {
 	omo_core *c = ctx->core;
 	memset(reply, 0, sizeof(*reply));
@@ -276,7 +276,7 @@ static void encode_reply(omo_core *c, omo_msg *reply, const omo_uuid *corr, omo_
 	if (omo_msg_encode(reply, out, &d) != OMO_E_OK) {
 		/* A handler built a reply its own schema refuses: a bug, reported as such. */
 		OMO_ERROR("reply_invalid", "type=%s detail=\"%s\"", omo_msg_name(reply->type),
-			  d.text);
+		          d.text);
 		omo_msg err;
 		out->len = start;
 		omo_msg_error(&err, corr, OMO_E_INTERNAL, d.text);
@@ -284,8 +284,7 @@ static void encode_reply(omo_core *c, omo_msg *reply, const omo_uuid *corr, omo_
 	}
 }
 
-static void error_reply(omo_core *c, const omo_uuid *corr, const omo_error_detail *d,
-			omo_buf *out)
+static void error_reply(omo_core *c, const omo_uuid *corr, const omo_error_detail *d, omo_buf *out)
 {
 	omo_msg err;
 	omo_msg_error(&err, corr, d->code, d->text);
@@ -293,7 +292,7 @@ static void error_reply(omo_core *c, const omo_uuid *corr, const omo_error_detai
 }
 
 static omo_err fetch_events(omo_core *c, const omo_fetch_events *f, omo_msg *reply,
-			    omo_error_detail *d)
+                            omo_error_detail *d)
 {
 	omo_msg_init(reply, OMO_MSG_EVENTS);
 	omo_events *r = &reply->body.events;
@@ -339,7 +338,7 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 	memset(&reply, 0, sizeof(reply));
 	if (omo_msg_decode(data, len, &req, &d) != OMO_E_OK) {
 		OMO_INFO("request_refused", "type=%s code=%s detail=\"%s\"", omo_msg_name(req.type),
-			 omo_err_name(d.code), d.text);
+		         omo_err_name(d.code), d.text);
 		error_reply(c, &req.id, &d, out);
 		omo_msg_fini(&req);
 		return;
@@ -361,7 +360,7 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 	}
 	if (c->h->on_request == NULL || omo_msg_descs[req.type].kind[0] != 'c') {
 		omo_fail(&d, OMO_E_UNKNOWN_TYPE, "%s does not take %s requests", c->h->name,
-			 omo_msg_name(req.type));
+		         omo_msg_name(req.type));
 		error_reply(c, &req.id, &d, out);
 		omo_msg_fini(&req);
 		return;
@@ -377,8 +376,9 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 			reply.ts_us = s.ctx.now_us;
 			if ((e = omo_msg_encode(&reply, out, &d)) != OMO_E_OK) {
 				OMO_ERROR("reply_invalid", "type=%s detail=\"%s\"",
-					  omo_msg_name(reply.type), d.text);
-				omo_fail(&d, OMO_E_INTERNAL, "reply refused by its schema: %s", d.text);
+				          omo_msg_name(reply.type), d.text);
+				omo_fail(&d, OMO_E_INTERNAL, "reply refused by its schema: %s",
+				         d.text);
 				e = OMO_E_INTERNAL;
 			}
 		}
@@ -396,7 +396,7 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 	} else {
 		/* Stored with the effect, in the same batch: a retry finds it. */
 		omo_put(c->batch, c->base + T_REPLIES, req.id.b, 16, out->data + start,
-			out->len - start);
+		        out->len - start);
 	}
 	omo_msg_fini(&reply);
 	omo_msg_fini(&req);
@@ -404,8 +404,7 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 
 /* ---- events ----------------------------------------------------------- */
 
-static bool inbox_get(omo_core *c, omo_txn *t, const char *producer, uint64_t *epoch,
-		      uint64_t *seq)
+static bool inbox_get(omo_core *c, omo_txn *t, const char *producer, uint64_t *epoch, uint64_t *seq)
 {
 	omo_val v;
 	if (omo_get(t, c->base + T_INBOX, producer, strlen(producer), &v) != OMO_E_OK ||
@@ -420,7 +419,7 @@ static bool inbox_get(omo_core *c, omo_txn *t, const char *producer, uint64_t *e
 }
 
 static omo_err inbox_put(omo_core *c, omo_txn *t, const char *producer, uint64_t epoch,
-			 uint64_t seq)
+                         uint64_t seq)
 {
 	inbox_row r;
 	omo_be64_put(r.epoch, epoch);
@@ -445,9 +444,8 @@ omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *g
 	inbox_get(c, c->batch, ev.producer, &epoch, &last);
 	if (epoch != ev.epoch) {
 		if (epoch != 0)
-			OMO_WARN("producer_new_epoch", "producer=%s old=%llu new=%llu",
-				 ev.producer, (unsigned long long)epoch,
-				 (unsigned long long)ev.epoch);
+			OMO_WARN("producer_new_epoch", "producer=%s old=%llu new=%llu", ev.producer,
+			         (unsigned long long)epoch, (unsigned long long)ev.epoch);
 		last = 0; /* a history we have not seen: follow it from its start */
 	}
 	snprintf(gap->producer, sizeof(gap->producer), "%s", ev.producer);
@@ -464,13 +462,14 @@ omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *g
 		omo_err e = c->h->on_event ? c->h->on_event(&s.ctx, &ev, &d) : OMO_E_OK;
 		if (e != OMO_E_OK) {
 			/* Applying it again would fail again: record it as seen, loudly. */
-			OMO_ERROR("event_failed", "producer=%s seq=%llu type=%s code=%s detail=\"%s\"",
-				  ev.producer, (unsigned long long)ev.seq, omo_msg_name(ev.type),
-				  omo_err_name(e), d.text);
+			OMO_ERROR("event_failed",
+			          "producer=%s seq=%llu type=%s code=%s detail=\"%s\"", ev.producer,
+			          (unsigned long long)ev.seq, omo_msg_name(ev.type),
+			          omo_err_name(e), d.text);
 			step_abort(c, &s);
 			inbox_put(c, c->batch, ev.producer, ev.epoch, ev.seq);
 		} else if (inbox_put(c, s.ctx.txn, ev.producer, ev.epoch, ev.seq) != OMO_E_OK ||
-			   step_end(c, &s) != OMO_E_OK) {
+		           step_end(c, &s) != OMO_E_OK) {
 			result = OMO_GAP; /* could not record it: ask for it again later */
 		}
 	}
@@ -489,24 +488,26 @@ int omo_core_catch_up(omo_core *c, const omo_gap *gap)
 	req.body.fetch_events.from_seq = (int64_t)gap->from_seq;
 	req.body.fetch_events.max = FETCH_MAX;
 	omo_err e = c->caller ? c->caller(c->caller_arg, gap->producer, &req, &reply, &d)
-			      : omo_fail(&d, OMO_E_UNAVAILABLE, "no caller");
+	                      : omo_fail(&d, OMO_E_UNAVAILABLE, "no caller");
 	if (e != OMO_E_OK) {
 		OMO_WARN("catch_up_failed", "producer=%s from=%llu detail=\"%s\"", gap->producer,
-			 (unsigned long long)gap->from_seq, d.text);
+		         (unsigned long long)gap->from_seq, d.text);
 		omo_msg_fini(&reply);
 		return 0;
 	}
 	const omo_events *ev = &reply.body.events;
 	for (uint32_t i = 0; i < ev->events_count; i++) {
 		omo_gap again;
-		omo_applied a = omo_core_event(c, ev->events[i].bytes, ev->events[i].bytes_len, &again);
+		omo_applied a =
+		    omo_core_event(c, ev->events[i].bytes, ev->events[i].bytes_len, &again);
 		if (a == OMO_GAP)
 			break;
 		applied += a == OMO_APPLIED;
 	}
 	if (ev->events_count == 0 && (uint64_t)ev->latest_seq >= gap->from_seq)
-		OMO_ERROR("gap_beyond_retention", "producer=%s from=%llu latest=%lld", gap->producer,
-			  (unsigned long long)gap->from_seq, (long long)ev->latest_seq);
+		OMO_ERROR("gap_beyond_retention", "producer=%s from=%llu latest=%lld",
+		          gap->producer, (unsigned long long)gap->from_seq,
+		          (long long)ev->latest_seq);
 	omo_msg_fini(&reply);
 	return applied;
 }

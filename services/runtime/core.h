@@ -43,7 +43,7 @@ typedef struct omo_handlers {
 	 * fills the body; the core stamps the envelope (id, corr, ts).
 	 * An error return aborts the request's effects; d says why. */
 	omo_err (*on_request)(omo_ctx *ctx, const omo_msg *req, omo_msg *reply,
-			      omo_error_detail *d);
+	                      omo_error_detail *d);
 	/* on_event applies one event from a producer this service follows. */
 	omo_err (*on_event)(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d);
 	/* on_tick does timed work that is due and sets *next_us to when it is next
@@ -54,12 +54,12 @@ typedef struct omo_handlers {
 /* A way to call another service: the nng shell sends a REQ, tests and the
  * simulator call the other core in process. */
 typedef omo_err (*omo_caller_fn)(void *arg, const char *peer, const omo_msg *req, omo_msg *reply,
-				 omo_error_detail *d);
+                                 omo_error_detail *d);
 typedef int64_t (*omo_clock_fn)(void *arg);
 
 /* omo_core_open opens the store in data_dir and binds handlers h and app. */
 omo_err omo_core_open(omo_core **cp, const omo_handlers *h, void *app, const char *data_dir,
-		      size_t map_bytes, bool sync, omo_error_detail *d);
+                      size_t map_bytes, bool sync, omo_error_detail *d);
 void omo_core_close(omo_core *c);
 void omo_core_set_caller(omo_core *c, omo_caller_fn fn, void *arg);
 void omo_core_set_clock(omo_core *c, omo_clock_fn fn, void *arg);
@@ -120,6 +120,6 @@ void omo_core_latest(omo_core *c, uint64_t *epoch, uint64_t *seq);
 omo_err omo_emit(omo_ctx *ctx, omo_msg *ev);
 /* omo_ctx_call calls service peer and waits for its reply (see omo_call). */
 omo_err omo_ctx_call(omo_ctx *ctx, const char *peer, const omo_msg *req, omo_msg *reply,
-		     omo_error_detail *d);
+                     omo_error_detail *d);
 
 #endif

@@ -31,9 +31,9 @@ void omo_log_write(omo_log_level lvl, const char *event, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	int n = snprintf(line, sizeof(line),
-			 "ts=%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ level=%s svc=%s event=%s ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (long)tv.tv_usec, level_names[lvl], log_service, event);
+	                 "ts=%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ level=%s svc=%s event=%s ",
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec, (long)tv.tv_usec, level_names[lvl], log_service, event);
 	va_start(ap, fmt);
 	if (n > 0 && (size_t)n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

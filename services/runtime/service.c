@@ -13,11 +13,11 @@
 #include "log.h"
 
 #define CLOSE_WATCHDOG_S 2
-#define MAX_PEERS       16
-#define BATCH_REQUESTS  512
-#define BATCH_EVENTS    2048
-#define HEARTBEAT_US    500000
-#define CALL_TIMEOUT_MS 5000
+#define MAX_PEERS        16
+#define BATCH_REQUESTS   512
+#define BATCH_EVENTS     2048
+#define HEARTBEAT_US     500000
+#define CALL_TIMEOUT_MS  5000
 
 typedef struct peer {
 	const char *name;
@@ -74,13 +74,13 @@ static omo_err add_peer(shell *sh, const char *name, omo_error_detail *d)
 }
 
 static omo_err shell_call(void *arg, const char *peer_name, const omo_msg *req, omo_msg *reply,
-			  omo_error_detail *d)
+                          omo_error_detail *d)
 {
 	shell *sh = arg;
 	omo_sock *s = peer_sock(sh, peer_name);
 	if (s == NULL)
 		return omo_fail(d, OMO_E_UNAVAILABLE, "%s is not a peer of %s", peer_name,
-				omo_core_name(sh->core));
+		                omo_core_name(sh->core));
 	return omo_call(s, req, reply, d);
 }
 
@@ -103,9 +103,12 @@ static int serve(shell *sh)
 	while (!stopping) {
 		int64_t now = omo_core_now(sh->core);
 		int64_t wait_us = min64(next_tick, next_hb) - now;
-		int timeout = wait_us <= 0 ? 0 : wait_us > 1000000 ? 1000 : (int)(wait_us / 1000) + 1;
-		struct pollfd fds[2] = {{.fd = omo_sock_fd(sh->rep), .events = POLLIN},
-					{.fd = sh->sub ? omo_sock_fd(sh->sub) : -1, .events = POLLIN}};
+		int timeout = wait_us <= 0        ? 0
+		              : wait_us > 1000000 ? 1000
+		                                  : (int)(wait_us / 1000) + 1;
+		struct pollfd fds[2] = {
+		    {.fd = omo_sock_fd(sh->rep), .events = POLLIN},
+		    {.fd = sh->sub ? omo_sock_fd(sh->sub) : -1, .events = POLLIN}};
 		if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
 			OMO_ERROR("poll_failed", "errno=%d", errno);
 			return 1;
@@ -121,7 +124,8 @@ static int serve(shell *sh)
 		}
 		omo_bus_msg *m;
 		int n_events = 0;
-		while (n_replies < BATCH_REQUESTS && omo_sock_recv(sh->rep, &m, false) == OMO_E_OK) {
+		while (n_replies < BATCH_REQUESTS &&
+		       omo_sock_recv(sh->rep, &m, false) == OMO_E_OK) {
 			size_t off = out.len;
 			omo_core_request(sh->core, omo_bus_msg_data(m), omo_bus_msg_len(m), &out);
 			replies[n_replies++] = (pending_reply){m, off, out.len - off};
@@ -146,8 +150,9 @@ static int serve(shell *sh)
 		}
 		for (size_t i = 0; i < n_replies; i++)
 			if (omo_bus_reply(sh->rep, replies[i].req, out.data + replies[i].off,
-					  replies[i].len) != OMO_E_OK)
-				OMO_WARN("reply_dropped", "bytes=%zu", replies[i].len); /* the requester resends */
+			                  replies[i].len) != OMO_E_OK)
+				OMO_WARN("reply_dropped", "bytes=%zu",
+				         replies[i].len); /* the requester resends */
 		const omo_buf *evs;
 		size_t n = omo_core_published(sh->core, &evs);
 		for (size_t i = 0; i < n; i++)
@@ -180,7 +185,7 @@ int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, vo
 	signal(SIGPIPE, SIG_IGN);
 
 	e = omo_core_open(&sh.core, h, app, cfg->data_dir, (size_t)cfg->map_mb << 20,
-			  cfg->sync != 0, &d);
+	                  cfg->sync != 0, &d);
 	if (e != OMO_E_OK)
 		goto out;
 	omo_core_set_caller(sh.core, shell_call, &sh);
@@ -205,7 +210,7 @@ int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, vo
 	uint64_t epoch, seq;
 	omo_core_latest(sh.core, &epoch, &seq);
 	OMO_INFO("started", "pid=%d epoch=%llu seq=%llu data_dir=%s", (int)getpid(),
-		 (unsigned long long)epoch, (unsigned long long)seq, cfg->data_dir);
+	         (unsigned long long)epoch, (unsigned long long)seq, cfg->data_dir);
 	rc = serve(&sh);
 	OMO_INFO("stopped", "rc=%d", rc);
 out:
@@ -242,8 +247,8 @@ int omo_service_main(const omo_service_def *def, int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", name);
 		goto out;
 	}
-	int loaded = omo_config_load(def->options, def->n_options, cfg, name, argc, argv, err,
-				     sizeof(err));
+	int loaded =
+	    omo_config_load(def->options, def->n_options, cfg, name, argc, argv, err, sizeof(err));
 	if (loaded != 0) {
 		if (loaded < 0)
 			fprintf(stderr, "%s: %s\n", name, err);

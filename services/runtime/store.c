@@ -46,7 +46,7 @@ static int mkdirs(const char *dir)
 }
 
 omo_err omo_store_open(omo_store **sp, const char *dir, const char *const *tables, unsigned n,
-		       size_t map_bytes, bool sync, omo_error_detail *d)
+                       size_t map_bytes, bool sync, omo_error_detail *d)
 {
 	omo_store *s = calloc(1, sizeof(*s));
 	MDB_txn *txn = NULL;
@@ -89,7 +89,7 @@ fail:
 	mdb_env_close(s->env);
 	free(s);
 	return omo_fail(d, map_rc(rc) == OMO_E_OK ? OMO_E_IO : map_rc(rc), "LMDB at %s: %s", dir,
-			mdb_strerror(rc));
+	                mdb_strerror(rc));
 }
 
 void omo_store_close(omo_store *s)
@@ -107,8 +107,8 @@ omo_err omo_txn_begin(omo_store *s, omo_txn *parent, bool write, omo_txn **tp)
 	if (t == NULL)
 		return OMO_E_NOMEM;
 	t->store = s;
-	int rc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, write ? 0 : MDB_RDONLY,
-			       &t->txn);
+	int rc =
+	    mdb_txn_begin(s->env, parent ? parent->txn : NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc != 0) {
 		free(t);
 		return map_rc(rc);
@@ -151,7 +151,7 @@ omo_err omo_get(omo_txn *t, omo_table tb, const void *key, size_t klen, omo_val 
 }
 
 omo_err omo_put(omo_txn *t, omo_table tb, const void *key, size_t klen, const void *val,
-		size_t vlen)
+                size_t vlen)
 {
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
 	return map_rc(mdb_put(t->txn, dbi(t, tb), &k, &v, 0));
@@ -164,14 +164,15 @@ omo_err omo_del(omo_txn *t, omo_table tb, const void *key, size_t klen)
 }
 
 omo_err omo_scan(omo_txn *t, omo_table tb, const void *prefix, size_t plen, const void *from,
-		 size_t flen, omo_scan_cb fn, void *arg)
+                 size_t flen, omo_scan_cb fn, void *arg)
 {
 	MDB_cursor *c;
 	MDB_val k = {from ? flen : plen, (void *)(from ? from : prefix)}, v;
 	int rc = mdb_cursor_open(t->txn, dbi(t, tb), &c);
 	if (rc != 0)
 		return map_rc(rc);
-	rc = k.mv_size ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	rc = k.mv_size ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
+	               : mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == 0) {
 		if (plen > 0 && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
 			break;
@@ -275,7 +276,7 @@ int64_t omo_timer_next(omo_txn *t, omo_table tb)
 }
 
 omo_err omo_put_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
-		    const omo_rec_desc *desc, const void *rec)
+                    const omo_rec_desc *desc, const void *rec)
 {
 	omo_buf b = {0};
 	omo_err e = omo_rec_encode(desc, rec, &b, NULL);
@@ -286,7 +287,7 @@ omo_err omo_put_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
 }
 
 omo_err omo_get_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
-		    const omo_rec_desc *desc, void *rec, omo_arena *arena)
+                    const omo_rec_desc *desc, void *rec, omo_arena *arena)
 {
 	omo_val v;
 	omo_err e = omo_get(t, tb, key, klen, &v);

@@ -33,13 +33,14 @@ typedef struct omo_val {
  * Returns OMO_E_IO with a sentence in d when it cannot.
  */
 omo_err omo_store_open(omo_store **sp, const char *dir, const char *const *tables, unsigned n,
-		       size_t map_bytes, bool sync, omo_error_detail *d);
+                       size_t map_bytes, bool sync, omo_error_detail *d);
 /* omo_store_close closes s; every transaction must have ended. NULL is fine. */
 void omo_store_close(omo_store *s);
 
 /* omo_txn_begin starts a transaction, nested in parent if not NULL. */
 omo_err omo_txn_begin(omo_store *s, omo_txn *parent, bool write, omo_txn **tp);
-/* omo_txn_commit ends t, keeping its writes; t is freed either way. STORE_FULL if the map is full. */
+/* omo_txn_commit ends t, keeping its writes; t is freed either way. STORE_FULL if the map is full.
+ */
 omo_err omo_txn_commit(omo_txn *t);
 /* omo_txn_abort ends t, dropping its writes. NULL is fine. */
 void omo_txn_abort(omo_txn *t);
@@ -47,7 +48,7 @@ void omo_txn_abort(omo_txn *t);
 /* omo_get: OMO_E_OK with v set, or OMO_E_NOT_FOUND. */
 omo_err omo_get(omo_txn *t, omo_table tb, const void *key, size_t klen, omo_val *v);
 omo_err omo_put(omo_txn *t, omo_table tb, const void *key, size_t klen, const void *val,
-		size_t vlen);
+                size_t vlen);
 /* omo_del: OMO_E_OK, or OMO_E_NOT_FOUND if there was nothing to delete. */
 omo_err omo_del(omo_txn *t, omo_table tb, const void *key, size_t klen);
 
@@ -55,7 +56,7 @@ omo_err omo_del(omo_txn *t, omo_table tb, const void *key, size_t klen);
  * key order from 'from' (or the prefix if from is NULL), until fn returns nonzero. */
 typedef int (*omo_scan_cb)(void *arg, const omo_val *key, const omo_val *val);
 omo_err omo_scan(omo_txn *t, omo_table tb, const void *prefix, size_t plen, const void *from,
-		 size_t flen, omo_scan_cb fn, void *arg);
+                 size_t flen, omo_scan_cb fn, void *arg);
 /* omo_last finds the greatest key of a table. OMO_E_NOT_FOUND if empty. */
 omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val);
 
@@ -75,9 +76,9 @@ int64_t omo_timer_next(omo_txn *t, omo_table tb);
 
 /* Records stored with the schema codec. */
 omo_err omo_put_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
-		    const omo_rec_desc *desc, const void *rec);
+                    const omo_rec_desc *desc, const void *rec);
 omo_err omo_get_rec(omo_txn *t, omo_table tb, const void *key, size_t klen,
-		    const omo_rec_desc *desc, void *rec, omo_arena *arena);
+                    const omo_rec_desc *desc, void *rec, omo_arena *arena);
 
 /* Big-endian u64 keys sort in numeric order. */
 void omo_be64_put(void *p, uint64_t v);

@@ -263,14 +263,10 @@ static bool kind_invalid(order_kind k)
 static omo_err kind_expected(order_kind k)
 {
 	switch (k) {
-	case K_BAD_SKU:
-		return OMO_E_UNKNOWN_SKU;
-	case K_BAD_QTY:
-		return OMO_E_OUT_OF_RANGE;
-	case K_EMPTY:
-		return OMO_E_EMPTY_ORDER;
-	default:
-		return OMO_E_OK;
+	case K_BAD_SKU: return OMO_E_UNKNOWN_SKU;
+	case K_BAD_QTY: return OMO_E_OUT_OF_RANGE;
+	case K_EMPTY: return OMO_E_EMPTY_ORDER;
+	default: return OMO_E_OK;
 	}
 }
 

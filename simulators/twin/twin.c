@@ -56,7 +56,8 @@ static void enqueue(omo_twin *t, int i)
 			size_t cap = t->q_cap ? 2 * t->q_cap : 1024;
 			queued *q = malloc(cap * sizeof(*q));
 			if (q == NULL)
-				abort(); /* the twin is a test and planning tool: no memory, no run */
+				abort(); /* the twin is a test and planning tool: no memory, no run
+				          */
 			for (size_t j = 0; j < t->q_len; j++)
 				q[j] = t->q[(t->q_head + j) % t->q_cap];
 			free(t->q);
@@ -83,14 +84,14 @@ static omo_err batch_request(omo_twin *t, int i, const void *data, size_t len, o
 }
 
 static omo_err twin_call(void *arg, const char *peer, const omo_msg *req, omo_msg *reply,
-			 omo_error_detail *d)
+                         omo_error_detail *d)
 {
 	omo_twin *t = arg;
 	omo_buf in = {0}, out = {0};
 	bool ours;
 	int i = find(t, peer);
 	omo_err e = i < 0 ? omo_fail(d, OMO_E_UNAVAILABLE, "no service %s", peer)
-			  : omo_msg_encode(req, &in, d);
+	                  : omo_msg_encode(req, &in, d);
 	memset(reply, 0, sizeof(*reply));
 	if (e == OMO_E_OK && (e = batch_request(t, i, in.data, in.len, &out)) != OMO_E_OK)
 		omo_fail(d, e, "%s could not commit", peer);
@@ -109,7 +110,7 @@ void omo_twin_raw(omo_twin *t, const char *service, const void *data, size_t len
 }
 
 omo_err omo_twin_request(omo_twin *t, const char *service, const omo_msg *req, omo_msg *reply,
-			 omo_error_detail *d)
+                         omo_error_detail *d)
 {
 	return twin_call(t, service, req, reply, d);
 }
@@ -179,7 +180,7 @@ static omo_err configure(member *m, const omo_twin_options *o, omo_error_detail 
 	char full[OMO_PRODUCER_MAX + 1];
 	snprintf(full, sizeof(full), m->role ? "node-%s" : "%s", m->role ? m->role : name);
 	if (omo_config_load(m->def->options, m->def->n_options, m->cfg, full, 0, NULL, err,
-			    sizeof(err)) != 0)
+	                    sizeof(err)) != 0)
 		return omo_fail(d, OMO_E_CONFIG, "%s: %s", full, err);
 	const omo_option *opts = m->def->options;
 	size_t n = m->def->n_options;
@@ -202,7 +203,8 @@ static omo_err configure(member *m, const omo_twin_options *o, omo_error_detail 
 		char opt[64];
 		snprintf(opt, sizeof(opt), "%.*s", (int)(eq - *ov - len - 1), *ov + len + 1);
 		if (omo_config_set(opts, n, m->cfg, opt, eq + 1) != 0)
-			return omo_fail(d, OMO_E_CONFIG, "override %s: unknown option or bad value", *ov);
+			return omo_fail(d, OMO_E_CONFIG, "override %s: unknown option or bad value",
+			                *ov);
 	}
 	return OMO_E_OK;
 }
@@ -213,8 +215,9 @@ omo_err omo_twin_open(omo_twin **tp, const omo_twin_options *o, omo_error_detail
 		const omo_service_def *def;
 		const char *role;
 	} stack[N_SERVICES] = {
-	    {&inventory_service, NULL}, {&node_service, "manufacturer"}, {&node_service, "warehouse"},
-	    {&node_service, "store"},   {&router_service, NULL},         {&orders_service, NULL},
+	    {&inventory_service, NULL},   {&node_service, "manufacturer"},
+	    {&node_service, "warehouse"}, {&node_service, "store"},
+	    {&router_service, NULL},      {&orders_service, NULL},
 	};
 	omo_twin *t = calloc(1, sizeof(*t));
 	char err[300];
@@ -242,7 +245,7 @@ omo_err omo_twin_open(omo_twin **tp, const omo_twin_options *o, omo_error_detail
 		m->h = omo_service_handlers(m->def, m->app);
 		const omo_common_config *c = m->cfg;
 		if ((e = omo_core_open(&m->core, m->h, m->app, c->data_dir, (size_t)c->map_mb << 20,
-				       c->sync != 0, d)) != OMO_E_OK)
+		                       c->sync != 0, d)) != OMO_E_OK)
 			break;
 		omo_core_set_clock(m->core, twin_clock, t);
 		omo_core_set_caller(m->core, twin_call, t);

@@ -34,11 +34,12 @@ void omo_twin_close(omo_twin *t);
 
 /* omo_twin_request sends req to service and waits for the reply (as a client would). */
 omo_err omo_twin_request(omo_twin *t, const char *service, const omo_msg *req, omo_msg *reply,
-			 omo_error_detail *d);
+                         omo_error_detail *d);
 /* omo_twin_raw sends encoded bytes to service; the encoded reply is appended to out. */
 void omo_twin_raw(omo_twin *t, const char *service, const void *data, size_t len, omo_buf *out);
 
-/* omo_twin_run delivers and ticks until nothing is due before until_us; returns events delivered. */
+/* omo_twin_run delivers and ticks until nothing is due before until_us; returns events delivered.
+ */
 long omo_twin_run(omo_twin *t, int64_t until_us);
 int64_t omo_twin_now(const omo_twin *t);
 /* omo_twin_core gives a service's core, for reading its state in tests. */

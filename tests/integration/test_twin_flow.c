@@ -55,7 +55,7 @@ static void close_twin(fixture *f)
 
 /* submit sends a submit_order; lines are "SKU:qty" strings, NULL-ended. */
 static omo_err submit(fixture *f, const char *key, omo_fulfillment how, const char *pickup,
-		      omo_uuid *order_id, const char *const *lines)
+                      omo_uuid *order_id, const char *const *lines)
 {
 	omo_msg req, reply;
 	omo_order_line ls[8];
@@ -152,8 +152,8 @@ static void test_split_across_node_types_to_delivery(void **state)
 	/* SKU-0190 is made only by a manufacturer (drop-ship); SKU-0001 is everywhere. */
 	omo_stock_row before = stock(f, "SKU-0190", "MFG-OH");
 	assert_int_equal(submit(f, "split-1", OMO_SHIP_TO_HOME, NULL, &id,
-				(const char *const[]){"SKU-0001:1", "SKU-0190:1", NULL}),
-			 OMO_E_OK);
+	                        (const char *const[]){"SKU-0001:1", "SKU-0190:1", NULL}),
+	                 OMO_E_OK);
 	settle(f);
 	get_order(f, &id, &v);
 	const omo_order_view *o = &v.body.order_view;
@@ -188,8 +188,8 @@ static void test_pickup_in_store(void **state)
 	if (s.available < 1) /* the demo network decides; find a SKU the store has */
 		fail_msg("demo network changed: ST-NYC lacks SKU-0006");
 	assert_int_equal(submit(f, "pickup-1", OMO_PICKUP_IN_STORE, "ST-NYC", &id,
-				(const char *const[]){"SKU-0006:1", NULL}),
-			 OMO_E_OK);
+	                        (const char *const[]){"SKU-0006:1", NULL}),
+	                 OMO_E_OK);
 	settle(f);
 	get_order(f, &id, &v);
 	const omo_order_view *o = &v.body.order_view;
@@ -217,8 +217,8 @@ static void test_same_key_same_order(void **state)
 	assert_memory_equal(&a, &b, 16);
 	/* The same key for a different request is refused, not merged. */
 	assert_int_equal(submit(f, "idem-1", OMO_SHIP_TO_HOME, NULL, &b,
-				(const char *const[]){"SKU-0002:3", NULL}),
-			 OMO_E_CONFLICT);
+	                        (const char *const[]){"SKU-0002:3", NULL}),
+	                 OMO_E_CONFLICT);
 	close_twin(f);
 }
 
@@ -231,8 +231,8 @@ static void test_cancel_releases_reservation(void **state)
 	omo_error_detail d;
 	omo_stock_row before = stock(f, "SKU-0190", "MFG-OH");
 	assert_int_equal(submit(f, "cancel-1", OMO_SHIP_TO_HOME, NULL, &id,
-				(const char *const[]){"SKU-0190:2", NULL}),
-			 OMO_E_OK);
+	                        (const char *const[]){"SKU-0190:2", NULL}),
+	                 OMO_E_OK);
 	/* Deliver events but let no timer fire: routed and reserved, not yet shipped. */
 	omo_twin_run(f->twin, omo_twin_now(f->twin));
 	assert_int_equal(stock(f, "SKU-0190", "MFG-OH").reserved, before.reserved + 2);
@@ -261,8 +261,8 @@ static void test_rejection_is_resourced_elsewhere(void **state)
 	omo_uuid id;
 	omo_msg v;
 	assert_int_equal(submit(f, "reject-1", OMO_SHIP_TO_HOME, NULL, &id,
-				(const char *const[]){"SKU-0001:1", NULL}),
-			 OMO_E_OK);
+	                        (const char *const[]){"SKU-0001:1", NULL}),
+	                 OMO_E_OK);
 	settle(f);
 	get_order(f, &id, &v);
 	const omo_order_view *o = &v.body.order_view;
@@ -285,8 +285,8 @@ static void test_backorder_when_network_lacks_units(void **state)
 	omo_uuid id;
 	omo_msg v;
 	assert_int_equal(submit(f, "bo-1", OMO_SHIP_TO_HOME, NULL, &id,
-				(const char *const[]){"SKU-0005:100000", NULL}),
-			 OMO_E_OK);
+	                        (const char *const[]){"SKU-0005:100000", NULL}),
+	                 OMO_E_OK);
 	settle(f);
 	get_order(f, &id, &v);
 	const omo_order_view *o = &v.body.order_view;
@@ -315,24 +315,24 @@ static void test_race_for_the_last_unit(void **state)
 	assert_true(total > 1);
 	char big[32];
 	snprintf(big, sizeof(big), "SKU-0181:%lld", (long long)(total - 1));
-	assert_int_equal(submit(f, "race-0", OMO_SHIP_TO_HOME, NULL, NULL,
-				(const char *const[]){big, NULL}),
-			 OMO_E_OK);
+	assert_int_equal(
+	    submit(f, "race-0", OMO_SHIP_TO_HOME, NULL, NULL, (const char *const[]){big, NULL}),
+	    OMO_E_OK);
 	omo_twin_run(f->twin, omo_twin_now(f->twin));
 	assert_int_equal(submit(f, "race-a", OMO_SHIP_TO_HOME, NULL, &a,
-				(const char *const[]){"SKU-0181:1", NULL}),
-			 OMO_E_OK);
+	                        (const char *const[]){"SKU-0181:1", NULL}),
+	                 OMO_E_OK);
 	assert_int_equal(submit(f, "race-b", OMO_SHIP_TO_HOME, NULL, &b,
-				(const char *const[]){"SKU-0181:1", NULL}),
-			 OMO_E_OK);
+	                        (const char *const[]){"SKU-0181:1", NULL}),
+	                 OMO_E_OK);
 	settle(f);
 	get_order(f, &a, &va);
 	get_order(f, &b, &vb);
 	/* Exactly one gets the unit; the other waits for supply. Nothing oversold. */
 	int completed = (va.body.order_view.status == OMO_ORDER_COMPLETED) +
-			(vb.body.order_view.status == OMO_ORDER_COMPLETED);
+	                (vb.body.order_view.status == OMO_ORDER_COMPLETED);
 	int waiting = (va.body.order_view.status == OMO_ORDER_BACKORDERED) +
-		      (vb.body.order_view.status == OMO_ORDER_BACKORDERED);
+	              (vb.body.order_view.status == OMO_ORDER_BACKORDERED);
 	assert_int_equal(completed, 1);
 	assert_int_equal(waiting, 1);
 	for (int i = 0; i < 2; i++)

@@ -89,8 +89,7 @@ static omo_err svc_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo
 	app *a = ctx->app;
 	a->requests++;
 	switch (req->type) {
-	case OMO_MSG_SUBMIT_ORDER:
-		return svc_submit(ctx, &req->body.submit_order, reply, d);
+	case OMO_MSG_SUBMIT_ORDER: return svc_submit(ctx, &req->body.submit_order, reply, d);
 	case OMO_MSG_STOCK_QUERY: {
 		int things = 0;
 		uint64_t applied = 0;
@@ -106,8 +105,7 @@ static omo_err svc_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo
 		         "things=%d applied=%llu", things, (unsigned long long)applied);
 		return OMO_E_OK;
 	}
-	default:
-		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "not for this service");
+	default: return omo_fail(d, OMO_E_UNKNOWN_TYPE, "not for this service");
 	}
 }
 

@@ -58,7 +58,8 @@ static void test_disabled_level_does_not_evaluate(void **state)
 	char *out = capture(log_debug_and_info);
 	assert_int_equal(evaluations, 0);
 	assert_null(strstr(out, "hidden"));
-	assert_non_null(strstr(out, " level=info svc=orders event=order_accepted order=o-1 lines=3\n"));
+	assert_non_null(
+	    strstr(out, " level=info svc=orders event=order_accepted order=o-1 lines=3\n"));
 	assert_int_equal(strncmp(out, "ts=", 3), 0);
 	assert_int_equal(strchr(out, '\n')[1], '\0'); /* exactly one line */
 }

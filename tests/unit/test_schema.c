@@ -140,9 +140,7 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		strcpy(m->body.error.code, "OUT_OF_STOCK");
 		strcpy(m->body.error.message, "lines[1]: only 3 left at DC-NJ");
 		break;
-	case OMO_MSG_ACK:
-		strcpy(m->body.ack.detail, "released 3 units");
-		break;
+	case OMO_MSG_ACK: strcpy(m->body.ack.detail, "released 3 units"); break;
 	case OMO_MSG_SUBMIT_ORDER: {
 		omo_submit_order *b = &m->body.submit_order;
 		strcpy(b->idempotency_key, "chk-7f3a-0001");
@@ -160,16 +158,12 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		m->body.submit_order_reply.status = OMO_ORDER_BACKORDERED;
 		m->body.submit_order_reply.accepted_us = 1700000000123456;
 		break;
-	case OMO_MSG_GET_ORDER:
-		m->body.get_order.order_id = uuid_of(2);
-		break;
+	case OMO_MSG_GET_ORDER: m->body.get_order.order_id = uuid_of(2); break;
 	case OMO_MSG_CANCEL_ORDER:
 		m->body.cancel_order.order_id = uuid_of(3);
 		strcpy(m->body.cancel_order.reason, "customer changed their mind");
 		break;
-	case OMO_MSG_ORDER_VIEW:
-		sample_order_view(&m->body.order_view);
-		break;
+	case OMO_MSG_ORDER_VIEW: sample_order_view(&m->body.order_view); break;
 	case OMO_MSG_STOCK_QUERY:
 		m->body.stock_query.skus = sku_refs;
 		m->body.stock_query.skus_count = N(sku_refs);
@@ -185,9 +179,7 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		m->body.reserve.lines = reserve_lines;
 		m->body.reserve.lines_count = N(reserve_lines);
 		break;
-	case OMO_MSG_RELEASE:
-		m->body.release.fulfillment_id = uuid_of(5);
-		break;
+	case OMO_MSG_RELEASE: m->body.release.fulfillment_id = uuid_of(5); break;
 	case OMO_MSG_RECEIVE_STOCK:
 		strcpy(m->body.receive_stock.node, "DC-TX");
 		strcpy(m->body.receive_stock.sku, "SKU-0007");
@@ -265,11 +257,8 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		m->body.fulfillment_update.status = OMO_FF_DELIVERED;
 		strcpy(m->body.fulfillment_update.detail, "1Z999AA10123456784");
 		break;
-	case OMO_MSG_HEARTBEAT:
-		m->body.heartbeat.latest_seq = 4242;
-		break;
-	case OMO_MSG_COUNT:
-		fail_msg("OMO_MSG_COUNT is not a message type");
+	case OMO_MSG_HEARTBEAT: m->body.heartbeat.latest_seq = 4242; break;
+	case OMO_MSG_COUNT: fail_msg("OMO_MSG_COUNT is not a message type");
 	}
 }
 
@@ -313,9 +302,7 @@ static void assert_all_set(const omo_rec_desc *desc, const void *rec, const char
 			if (COUNT(rec, f) == 0)
 				fail_msg("%s is empty", sub);
 			break;
-		case OMO_K_REC:
-			assert_all_set(f->rec, v, sub);
-			break;
+		case OMO_K_REC: assert_all_set(f->rec, v, sub); break;
 		case OMO_K_LIST: {
 			if (COUNT(rec, f) < 2)
 				fail_msg("%s has %u entries; want at least 2", sub, COUNT(rec, f));
@@ -368,9 +355,7 @@ static void assert_rec_equal(const omo_rec_desc *desc, const void *a, const void
 			           COUNT(a, f)) != 0)
 				fail_msg("%s differs", sub);
 			break;
-		case OMO_K_REC:
-			assert_rec_equal(f->rec, va, vb, sub);
-			break;
+		case OMO_K_REC: assert_rec_equal(f->rec, va, vb, sub); break;
 		case OMO_K_LIST: {
 			if (COUNT(a, f) != COUNT(b, f))
 				fail_msg("%s: %u entries != %u", sub, COUNT(a, f), COUNT(b, f));
@@ -1599,9 +1584,7 @@ static void test_fuzz_decode_mutations(void **state)
 				if (len)
 					work[rng_below(len)] ^= (uint8_t)(1u << rng_below(8));
 				break;
-			case 1: /* truncate */
-				len = rng_below(len + 1);
-				break;
+			case 1: /* truncate */ len = rng_below(len + 1); break;
 			case 2: /* random byte */
 				if (len)
 					work[rng_below(len)] = (uint8_t)rng();
