@@ -17,6 +17,7 @@ static const char *const core_tables[] = {"omo.outbox", "omo.inbox", "omo.replie
 
 struct omo_core {
 	const omo_handlers *h;
+	bool plant_skip_dedupe; /* a bug planted on purpose: see omo_core_open */
 	void *app;
 	omo_store *store;
 	unsigned base; /* index of the first core table */
@@ -62,6 +63,10 @@ omo_err omo_core_open(omo_core **cp, const omo_handlers *h, void *app, const cha
 		return omo_fail(d, OMO_E_NOMEM, "out of memory");
 	c->h = h;
 	c->app = app;
+	/* OMO_PLANT=skip_dedupe plants a bug (events applied again when repeated)
+	 * that the fault harness must catch before its verdicts are trusted. */
+	c->plant_skip_dedupe =
+	    getenv("OMO_PLANT") && strcmp(getenv("OMO_PLANT"), "skip_dedupe") == 0;
 	c->base = h->n_tables;
 	c->clock = wall_clock;
 	for (unsigned i = 0; i < h->n_tables; i++)
@@ -454,7 +459,7 @@ omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *g
 	if (ev.type == OMO_MSG_HEARTBEAT) {
 		/* A heartbeat carries no effect, only news of events we may have missed. */
 		result = (uint64_t)ev.body.heartbeat.latest_seq > last ? OMO_GAP : OMO_DUPLICATE;
-	} else if (ev.seq <= last) {
+	} else if (ev.seq <= last && !(c->plant_skip_dedupe && ev.seq == last)) {
 		result = OMO_DUPLICATE;
 	} else if (ev.seq > last + 1) {
 		result = OMO_GAP;

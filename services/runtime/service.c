@@ -24,12 +24,52 @@ typedef struct peer {
 	omo_sock *req;
 } peer;
 
+/*
+ * Faults injected on purpose, for the fault harness only: OMO_FAULTS set to
+ * "drop_event=P,dup_event=P,drop_reply=P,seed=S" (percentages) makes this
+ * process lose or repeat events it receives and lose replies it sends, as
+ * nng is allowed to. Off unless the variable is set.
+ */
+typedef struct faults {
+	int drop_event, dup_event, drop_reply;
+	uint64_t rng;
+} faults;
+
+static void faults_load(faults *f)
+{
+	const char *s = getenv("OMO_FAULTS");
+	unsigned long long seed = 1;
+	memset(f, 0, sizeof(*f));
+	for (; s != NULL && *s; s += strcspn(s, ","), s += *s == ',') {
+		sscanf(s, "drop_event=%d", &f->drop_event);
+		sscanf(s, "dup_event=%d", &f->dup_event);
+		sscanf(s, "drop_reply=%d", &f->drop_reply);
+		sscanf(s, "seed=%llu", &seed);
+	}
+	f->rng = (seed ^ (uint64_t)getpid() * 0x9e3779b97f4a7c15ull) | 1;
+	if (getenv("OMO_FAULTS") != NULL)
+		OMO_WARN("faults_injected", "drop_event=%d dup_event=%d drop_reply=%d seed=%llu",
+		         f->drop_event, f->dup_event, f->drop_reply, seed);
+}
+
+/* faults_hit says whether a fault of probability pct percent happens now. */
+static bool faults_hit(faults *f, int pct)
+{
+	if (pct <= 0)
+		return false;
+	f->rng ^= f->rng << 13;
+	f->rng ^= f->rng >> 7;
+	f->rng ^= f->rng << 17;
+	return (int)(f->rng % 100) < pct;
+}
+
 typedef struct shell {
 	omo_core *core;
 	omo_sock *rep, *pub, *sub;
 	peer peers[MAX_PEERS];
 	unsigned n_peers;
 	const omo_common_config *cfg;
+	faults faults;
 } shell;
 
 static volatile sig_atomic_t stopping;
@@ -132,7 +172,12 @@ static int serve(shell *sh)
 		}
 		while (sh->sub && n_events < BATCH_EVENTS &&
 		       omo_sock_recv(sh->sub, &m, false) == OMO_E_OK) {
-			omo_core_take_event(sh->core, omo_bus_msg_data(m), omo_bus_msg_len(m));
+			int times = faults_hit(&sh->faults, sh->faults.drop_event)  ? 0
+			            : faults_hit(&sh->faults, sh->faults.dup_event) ? 2
+			                                                            : 1;
+			for (int i = 0; i < times; i++)
+				omo_core_take_event(sh->core, omo_bus_msg_data(m),
+				                    omo_bus_msg_len(m));
 			omo_bus_msg_free(m);
 			n_events++;
 		}
@@ -149,8 +194,10 @@ static int serve(shell *sh)
 			continue;
 		}
 		for (size_t i = 0; i < n_replies; i++)
-			if (omo_bus_reply(sh->rep, replies[i].req, out.data + replies[i].off,
-			                  replies[i].len) != OMO_E_OK)
+			if (faults_hit(&sh->faults, sh->faults.drop_reply))
+				omo_bus_msg_free(replies[i].req); /* lost: the requester resends */
+			else if (omo_bus_reply(sh->rep, replies[i].req, out.data + replies[i].off,
+			                       replies[i].len) != OMO_E_OK)
 				OMO_WARN("reply_dropped", "bytes=%zu",
 				         replies[i].len); /* the requester resends */
 		const omo_buf *evs;
@@ -184,6 +231,7 @@ int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, vo
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	faults_load(&sh.faults);
 	e = omo_core_open(&sh.core, h, app, cfg->data_dir, (size_t)cfg->map_mb << 20,
 	                  cfg->sync != 0, &d);
 	if (e != OMO_E_OK)
