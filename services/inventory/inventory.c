@@ -3,6 +3,8 @@
  *
  * stock:  "sku\0node" -> stock_level {on_hand, reserved} (host-order int64)
  * resv:   fulfilment id (16 bytes) + sku -> reserve_line record
+ * holds:  order id + be64(attempt) + fulfilment id + sku -> "" (a routing's holds)
+ * fids:   fulfilment id -> order id + be64(attempt) (to find them again)
  */
 #include "inventory.h"
 
@@ -12,8 +14,8 @@
 
 #include "log.h"
 
-enum { T_STOCK, T_RESV, T_META };
-static const char *const inventory_tables[] = {"stock", "resv", "meta"};
+enum { T_STOCK, T_RESV, T_META, T_HOLDS, T_FIDS };
+static const char *const inventory_tables[] = {"stock", "resv", "meta", "holds", "fids"};
 
 typedef struct stock_level {
 	int64_t on_hand;
@@ -141,6 +143,9 @@ static omo_err query(omo_ctx *ctx, const omo_stock_query *q, omo_msg *reply, omo
 
 /* ---- reservations ------------------------------------------------------- */
 
+#define RESV_KEY_MAX (16 + 64)
+#define HOLD_PREFIX  24 /* order id + be64(attempt) */
+
 static size_t resv_key(uint8_t *k, const omo_uuid *fid, const char *sku)
 {
 	size_t n = strlen(sku);
@@ -149,16 +154,109 @@ static size_t resv_key(uint8_t *k, const omo_uuid *fid, const char *sku)
 	return 16 + n;
 }
 
+static void hold_prefix(uint8_t *k, const omo_uuid *order, int64_t attempt)
+{
+	memcpy(k, order->b, 16);
+	omo_be64_put(k + 16, (uint64_t)attempt);
+}
+
+/* A set of reservation keys (fulfilment id + sku) read from a table. */
+typedef struct key_set {
+	uint8_t keys[RT_MAX_ALLOCS][RESV_KEY_MAX];
+	size_t len[RT_MAX_ALLOCS];
+	size_t skip; /* bytes of each table key before the reservation key */
+	int n;
+	bool overflow;
+} key_set;
+
+static int collect_keys(void *arg, const omo_val *key, const omo_val *val)
+{
+	key_set *s = arg;
+	(void)val;
+	if (s->n == RT_MAX_ALLOCS || key->len <= s->skip || key->len - s->skip > RESV_KEY_MAX) {
+		s->overflow = true;
+		return 1;
+	}
+	memcpy(s->keys[s->n], (const uint8_t *)key->data + s->skip, key->len - s->skip);
+	s->len[s->n++] = key->len - s->skip;
+	return 0;
+}
+
+/* unhold ends the reservation row at key: consumed (shipped) or released. */
+static omo_err unhold(omo_ctx *ctx, const uint8_t *key, size_t klen, bool consumed)
+{
+	omo_reserve_line l;
+	uint8_t hk[HOLD_PREFIX + RESV_KEY_MAX];
+	omo_val v;
+	omo_err e = omo_get_rec(ctx->txn, T_RESV, key, klen, &omo_rec_reserve_line, &l, NULL);
+	if (e != OMO_E_OK)
+		return e == OMO_E_NOT_FOUND ? OMO_E_OK : e;
+	stock_level lv = get_level(ctx, l.sku, l.node);
+	lv.reserved -= l.quantity;
+	if (consumed)
+		lv.on_hand -= l.quantity;
+	if (lv.reserved < 0 || lv.on_hand < lv.reserved) {
+		OMO_ERROR("reservation_inconsistent", "sku=%s node=%s", l.sku, l.node);
+		return OMO_E_INTERNAL;
+	}
+	if ((e = put_level(ctx, l.sku, l.node, &lv)) != OMO_E_OK ||
+	    (e = omo_del(ctx->txn, T_RESV, key, klen)) != OMO_E_OK)
+		return e;
+	if (omo_get(ctx->txn, T_FIDS, key, 16, &v) == OMO_E_OK && v.len == HOLD_PREFIX) {
+		memcpy(hk, v.data, HOLD_PREFIX);
+		memcpy(hk + HOLD_PREFIX, key, klen);
+		e = omo_del(ctx->txn, T_HOLDS, hk, HOLD_PREFIX + klen);
+	}
+	return e == OMO_E_NOT_FOUND ? OMO_E_OK : e;
+}
+
+/* settle ends every reservation of a fulfilment: consumed (shipped) or released. */
+static omo_err settle(omo_ctx *ctx, const omo_uuid *fid, bool consumed)
+{
+	key_set *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return OMO_E_NOMEM;
+	omo_err e = omo_scan(ctx->txn, T_RESV, fid->b, 16, NULL, 0, collect_keys, s);
+	for (int i = 0; e == OMO_E_OK && i < s->n; i++)
+		e = unhold(ctx, s->keys[i], s->len[i], consumed);
+	if (e == OMO_E_OK && s->n > 0 &&
+	    (e = omo_del(ctx->txn, T_FIDS, fid->b, 16)) == OMO_E_NOT_FOUND)
+		e = OMO_E_OK;
+	free(s);
+	return e;
+}
+
+/* same_holds tells whether the holds in s are exactly the lines of r. */
+static bool same_holds(omo_ctx *ctx, const key_set *s, const omo_reserve *r)
+{
+	uint8_t k[RESV_KEY_MAX];
+	if (s->overflow || (uint32_t)s->n != r->lines_count)
+		return false;
+	for (uint32_t i = 0; i < r->lines_count; i++) {
+		const omo_reserve_line *l = &r->lines[i];
+		omo_reserve_line held;
+		if (omo_get_rec(ctx->txn, T_RESV, k, resv_key(k, &l->fulfillment_id, l->sku),
+		                &omo_rec_reserve_line, &held, NULL) != OMO_E_OK ||
+		    held.quantity != l->quantity || strcmp(held.node, l->node) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * reserve holds r's lines, all or none, as the holds of (order, attempt):
+ * they replace whatever that routing attempt held before (a retry after a
+ * lost reply, or a new plan for the same attempt), so nothing stays held
+ * for a plan that was never announced. No lines releases them.
+ */
 static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_error_detail *d)
 {
 	const inventory_app *app = ctx->app;
-	uint8_t k[16 + 64];
-	omo_err e;
+	uint8_t prefix[HOLD_PREFIX], k[RESV_KEY_MAX], hk[HOLD_PREFIX + RESV_KEY_MAX];
+	omo_err e = OMO_E_OK;
 
-	/* First check every line, then write: all or nothing. */
 	for (uint32_t i = 0; i < r->lines_count; i++) {
 		const omo_reserve_line *l = &r->lines[i];
-		omo_val v;
 		if ((e = known(app, l->sku, l->node, d)) != OMO_E_OK)
 			return e;
 		for (uint32_t j = 0; j < i; j++)
@@ -167,12 +265,36 @@ static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_e
 				return omo_fail(d, OMO_E_DUPLICATE_LINE,
 				                "lines[%u]: same fulfilment and SKU as lines[%u]",
 				                i, j);
-		if (omo_get(ctx->txn, T_RESV, k, resv_key(k, &l->fulfillment_id, l->sku), &v) ==
-		    OMO_E_OK)
-			continue; /* held already: a retry */
+	}
+	hold_prefix(prefix, &r->order_id, r->attempt);
+	key_set *held = calloc(1, sizeof(*held));
+	if (held == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	held->skip = HOLD_PREFIX;
+	e = omo_scan(ctx->txn, T_HOLDS, prefix, HOLD_PREFIX, NULL, 0, collect_keys, held);
+	bool same = e == OMO_E_OK && same_holds(ctx, held, r);
+	for (int i = 0; e == OMO_E_OK && !same && i < held->n; i++)
+		e = unhold(ctx, held->keys[i], held->len[i], false);
+	free(held);
+	if (e != OMO_E_OK)
+		return omo_fail(d, e, "earlier holds could not be read");
+
+	/* A line whose (fulfilment, SKU) is still held, under another attempt, is
+	 * held already: it is neither counted again nor held twice. */
+	bool held_already[RT_MAX_ALLOCS] = {false}; /* the schema allows 400 lines */
+	for (uint32_t i = 0; !same && i < r->lines_count; i++) {
+		omo_val v;
+		held_already[i] = omo_get(ctx->txn, T_RESV, k,
+		                          resv_key(k, &r->lines[i].fulfillment_id, r->lines[i].sku),
+		                          &v) == OMO_E_OK;
+	}
+	for (uint32_t i = 0; !same && i < r->lines_count; i++) {
+		const omo_reserve_line *l = &r->lines[i];
 		int64_t want = l->quantity;
-		for (uint32_t j = 0; j < i; j++) /* lines of other fulfilments, same SKU and node */
-			if (strcmp(r->lines[j].sku, l->sku) == 0 &&
+		if (held_already[i])
+			continue;
+		for (uint32_t j = 0; j < i; j++) /* other fulfilments, same SKU and node */
+			if (!held_already[j] && strcmp(r->lines[j].sku, l->sku) == 0 &&
 			    strcmp(r->lines[j].node, l->node) == 0)
 				want += r->lines[j].quantity;
 		stock_level s = get_level(ctx, l->sku, l->node);
@@ -182,71 +304,27 @@ static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_e
 			                l->sku, l->node, (long long)(s.on_hand - s.reserved),
 			                (long long)want);
 	}
-	for (uint32_t i = 0; i < r->lines_count; i++) {
+	for (uint32_t i = 0; !same && i < r->lines_count; i++) {
 		const omo_reserve_line *l = &r->lines[i];
-		omo_val v;
 		size_t kl = resv_key(k, &l->fulfillment_id, l->sku);
-		if (omo_get(ctx->txn, T_RESV, k, kl, &v) == OMO_E_OK)
+		if (held_already[i])
 			continue;
 		stock_level s = get_level(ctx, l->sku, l->node);
 		s.reserved += l->quantity;
+		memcpy(hk, prefix, HOLD_PREFIX);
+		memcpy(hk + HOLD_PREFIX, k, kl);
 		if ((e = put_level(ctx, l->sku, l->node, &s)) != OMO_E_OK ||
 		    (e = omo_put_rec(ctx->txn, T_RESV, k, kl, &omo_rec_reserve_line, l)) !=
+		        OMO_E_OK ||
+		    (e = omo_put(ctx->txn, T_HOLDS, hk, HOLD_PREFIX + kl, "", 0)) != OMO_E_OK ||
+		    (e = omo_put(ctx->txn, T_FIDS, l->fulfillment_id.b, 16, prefix, HOLD_PREFIX)) !=
 		        OMO_E_OK)
 			return omo_fail(d, e, "reservation could not be stored");
 	}
 	omo_msg_init(reply, OMO_MSG_ACK);
-	snprintf(reply->body.ack.detail, sizeof(reply->body.ack.detail), "%u lines held",
-	         r->lines_count);
+	snprintf(reply->body.ack.detail, sizeof(reply->body.ack.detail), "%u lines held%s",
+	         r->lines_count, same ? " already" : "");
 	return OMO_E_OK;
-}
-
-typedef struct resv_scan {
-	uint8_t keys[100][16 + 64];
-	size_t klen[100];
-	omo_reserve_line lines[100];
-	int n;
-} resv_scan;
-
-static int collect_resv(void *arg, const omo_val *key, const omo_val *val)
-{
-	resv_scan *s = arg;
-	if (s->n == 100 || key->len > sizeof(s->keys[0]))
-		return 1;
-	if (omo_rec_decode(&omo_rec_reserve_line, val->data, val->len, &s->lines[s->n], NULL,
-	                   NULL) != OMO_E_OK)
-		return 0;
-	memcpy(s->keys[s->n], key->data, key->len);
-	s->klen[s->n++] = key->len;
-	return 0;
-}
-
-/* settle ends a fulfilment's reservation: consumed (shipped) or released. */
-static omo_err settle(omo_ctx *ctx, const omo_uuid *fid, bool consumed, int *lines)
-{
-	resv_scan *s = calloc(1, sizeof(*s));
-	omo_err e;
-	if (s == NULL)
-		return OMO_E_NOMEM;
-	e = omo_scan(ctx->txn, T_RESV, fid->b, 16, NULL, 0, collect_resv, s);
-	for (int i = 0; i < s->n && e == OMO_E_OK; i++) {
-		const omo_reserve_line *l = &s->lines[i];
-		stock_level lv = get_level(ctx, l->sku, l->node);
-		lv.reserved -= l->quantity;
-		if (consumed)
-			lv.on_hand -= l->quantity;
-		if (lv.reserved < 0 || lv.on_hand < lv.reserved) {
-			OMO_ERROR("reservation_inconsistent", "sku=%s node=%s", l->sku, l->node);
-			e = OMO_E_INTERNAL;
-			break;
-		}
-		if ((e = put_level(ctx, l->sku, l->node, &lv)) == OMO_E_OK)
-			e = omo_del(ctx->txn, T_RESV, s->keys[i], s->klen[i]);
-	}
-	if (lines != NULL)
-		*lines = s->n;
-	free(s);
-	return e;
 }
 
 /* ---- receipts and adjustments ------------------------------------------ */
@@ -303,7 +381,7 @@ static omo_err on_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo_
 	case OMO_MSG_STOCK_QUERY: return query(ctx, &req->body.stock_query, reply, d);
 	case OMO_MSG_RESERVE: return reserve(ctx, &req->body.reserve, reply, d);
 	case OMO_MSG_RELEASE:
-		if ((e = settle(ctx, &req->body.release.fulfillment_id, false, NULL)) != OMO_E_OK)
+		if ((e = settle(ctx, &req->body.release.fulfillment_id, false)) != OMO_E_OK)
 			return omo_fail(d, e, "release failed");
 		return ack(reply, "released%s%s", "", "");
 	case OMO_MSG_RECEIVE_STOCK: {
@@ -333,7 +411,7 @@ static omo_err on_event(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d)
 	bool released = u->status == OMO_FF_REJECTED || u->status == OMO_FF_CANCELLED;
 	if (!consumed && !released)
 		return OMO_E_OK;
-	omo_err e = settle(ctx, &u->fulfillment_id, consumed, NULL);
+	omo_err e = settle(ctx, &u->fulfillment_id, consumed);
 	return e == OMO_E_OK ? e : omo_fail(d, e, "reservation not settled");
 }
 
@@ -367,7 +445,7 @@ static int app_init(void *app, const void *cfg, char *err, size_t errlen)
 static const omo_handlers handlers = {
     .name = "inventory",
     .tables = inventory_tables,
-    .n_tables = 3,
+    .n_tables = 5,
     .on_request = on_request,
     .on_event = on_event,
     .on_tick = on_tick,

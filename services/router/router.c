@@ -49,8 +49,9 @@ static int app_init(void *a, const void *c, char *err, size_t errlen)
 	}
 	app->max_splits = cfg->max_splits > 0 ? (uint32_t)cfg->max_splits : 0;
 	app->line_split = cfg->line_split != 0;
-	app->max_attempts = cfg->max_attempts;
+	app->max_declines = cfg->max_declines;
 	app->retry_us = cfg->retry_ms * 1000;
+	app->backorder_retry_us = cfg->backorder_retry_ms * 1000;
 	return 0;
 }
 
@@ -86,10 +87,14 @@ static omo_err save(omo_ctx *ctx, const omo_route_state *s)
 	return omo_put_rec(ctx->txn, T_ORDERS, s->order_id.b, 16, &omo_rec_route_state, s);
 }
 
+/* schedule_retry makes at the one time s is routed again. */
 static omo_err schedule_retry(omo_ctx *ctx, omo_route_state *s, int64_t at)
 {
+	omo_err e = OMO_E_OK;
+	if (s->retry_at_us != 0)
+		e = omo_timer_clear(ctx->txn, T_RETRY, s->retry_at_us, &s->order_id);
 	s->retry_at_us = at;
-	return omo_timer_set(ctx->txn, T_RETRY, at, &s->order_id);
+	return e == OMO_E_OK ? omo_timer_set(ctx->txn, T_RETRY, at, &s->order_id) : e;
 }
 
 /* ---- routing one order ---------------------------------------------------- */
@@ -188,11 +193,12 @@ static omo_err reserve_parts(omo_ctx *ctx, const omo_route_state *s,
 			memcpy(lines[n].node, parts[i].node, sizeof(lines[n].node));
 			lines[n].quantity = parts[i].lines[j].quantity;
 		}
-	if (n == 0)
-		return OMO_E_OK;
+	/* Sent even with no lines: it releases what an earlier try of this
+	 * attempt may hold. */
 	omo_msg_init(&req, OMO_MSG_RESERVE);
 	omo_uuid_generate(&req.id);
 	req.body.reserve.order_id = s->order_id;
+	req.body.reserve.attempt = s->attempt + 1;
 	req.body.reserve.lines = lines;
 	req.body.reserve.lines_count = n;
 	omo_err e = omo_ctx_call(ctx, "inventory", &req, &reply, d);
@@ -257,7 +263,7 @@ static omo_err route(omo_ctx *ctx, omo_route_state *s, omo_arena *a)
 
 	if (nl == 0 || s->cancelled)
 		return OMO_E_OK;
-	if (s->attempt >= app->max_attempts) {
+	if (s->rejections >= app->max_declines) {
 		s->pending_count = 0;
 		return emit_unroutable(ctx, s, "every node asked has declined");
 	}
@@ -333,7 +339,9 @@ static omo_err route(omo_ctx *ctx, omo_route_state *s, omo_arena *a)
 	}
 	s->pending = short_lines;
 	s->pending_count = n_short;
-	e = emit_routed(ctx, s, parts, n_parts, short_lines, n_short);
+	if ((e = emit_routed(ctx, s, parts, n_parts, short_lines, n_short)) == OMO_E_OK &&
+	    n_short > 0)
+		e = schedule_retry(ctx, s, ctx->now_us + app->backorder_retry_us);
 out:
 	if (r != NULL) {
 		free(r->available);
@@ -455,6 +463,7 @@ static omo_err on_update(omo_ctx *ctx, const omo_fulfillment_update *u)
 		if (rejected) {
 			OMO_INFO("fulfillment_rejected", "node=%s detail=\"%s\"", u->node,
 			         u->detail);
+			s.rejections++;
 			if ((e = add_excluded(&s, &a, u->node)) == OMO_E_OK &&
 			    (e = add_pending(&s, &a, p)) == OMO_E_OK)
 				e = route(ctx, &s, &a);

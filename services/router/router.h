@@ -8,9 +8,10 @@
  * published: order_routed, order_unroutable, fulfillment_requested,
  * fulfillment_cancelled.
  *
- * Fulfilment ids are derived from (order, attempt, node), so routing the
- * same order again after a crash asks inventory for the same reservation,
- * which it already holds.
+ * Fulfilment ids are derived from (order, attempt, node), and inventory
+ * keeps one set of holds per (order, attempt) that each reserve replaces: a
+ * routing retried after a lost reply or a crash holds exactly what its
+ * final plan says. Back-ordered units look for supply again on a timer.
  */
 #ifndef OMO_ROUTER_H
 #define OMO_ROUTER_H
@@ -26,8 +27,9 @@
 	X(T, STR, network_dir, "simulators/scenarios/demo", "directory of nodes.csv and skus.csv") \
 	X(T, INT, max_splits, "3", "most nodes one routing of an order may use (0: no limit)")     \
 	X(T, INT, line_split, "1", "1: one line's units may come from several nodes")              \
-	X(T, INT, max_attempts, "6", "routings of one order before it is rejected")                \
-	X(T, INT, retry_ms, "1000", "wait before routing again when inventory did not answer")
+	X(T, INT, max_declines, "6", "parts of one order declined by nodes before it is rejected") \
+	X(T, INT, retry_ms, "1000", "wait before routing again when inventory did not answer")     \
+	X(T, INT, backorder_retry_ms, "30000", "how often back-ordered units look for supply")
 
 typedef struct router_config {
 	ROUTER_OPTIONS(OMO_CONFIG_FIELD, _)
@@ -38,8 +40,9 @@ typedef struct router_app {
 	rt_node *nodes; /* the catalog's nodes, same order, as routing sees them */
 	uint32_t max_splits;
 	bool line_split;
-	int64_t max_attempts;
+	int64_t max_declines;
 	int64_t retry_us;
+	int64_t backorder_retry_us;
 } router_app;
 
 extern const omo_service_def router_service;

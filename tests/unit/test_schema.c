@@ -176,6 +176,7 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		break;
 	case OMO_MSG_RESERVE:
 		m->body.reserve.order_id = uuid_of(4);
+		m->body.reserve.attempt = 2;
 		m->body.reserve.lines = reserve_lines;
 		m->body.reserve.lines_count = N(reserve_lines);
 		break;
@@ -542,6 +543,7 @@ static void test_rec_roundtrip_state_records(void **state)
 	rs.lines = order_lines;
 	rs.lines_count = N(order_lines);
 	rs.attempt = 1000;
+	rs.rejections = 5;
 	rs.cancelled = true;
 	rs.retry_at_us = INT64_MAX;
 	rs.pending = alloc_b;
