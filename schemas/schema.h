@@ -170,7 +170,7 @@ typedef enum omo_msg_type { OMO_MESSAGE_LIST(OMO_X_MSG_ENUM) OMO_MSG_COUNT } omo
 
 typedef struct omo_msg_desc {
 	const char *name; /* the "type" on the wire */
-	const char *kind; /* "command", "reply" or "event" */
+	const char *kind; /* "command", "query", "reply" or "event" */
 	const char *doc;
 	uint32_t version;
 	const omo_rec_desc *body;

@@ -161,7 +161,10 @@ omo_err omo_core_commit(omo_core *c)
 {
 	uint8_t b[8];
 	omo_be64_put(b, c->seq);
-	omo_err e = omo_put(c->batch, c->base + T_META, "seq", 3, b, 8);
+	/* Written only when it moved: a batch that changed nothing costs no fsync. */
+	omo_err e = c->seq == c->committed_seq
+	                ? OMO_E_OK
+	                : omo_put(c->batch, c->base + T_META, "seq", 3, b, 8);
 	if (e != OMO_E_OK) {
 		omo_core_abort(c);
 		return e;
@@ -363,7 +366,9 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 		omo_msg_fini(&req);
 		return;
 	}
-	if (c->h->on_request == NULL || omo_msg_descs[req.type].kind[0] != 'c') {
+	bool command = strcmp(omo_msg_descs[req.type].kind, "command") == 0;
+	if (c->h->on_request == NULL ||
+	    (!command && strcmp(omo_msg_descs[req.type].kind, "query"))) {
 		omo_fail(&d, OMO_E_UNKNOWN_TYPE, "%s does not take %s requests", c->h->name,
 		         omo_msg_name(req.type));
 		error_reply(c, &req.id, &d, out);
@@ -398,7 +403,7 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 	if (e != OMO_E_OK) {
 		out->len = start;
 		error_reply(c, &req.id, &d, out);
-	} else {
+	} else if (command) {
 		/* Stored with the effect, in the same batch: a retry finds it. */
 		omo_put(c->batch, c->base + T_REPLIES, req.id.b, 16, out->data + start,
 		        out->len - start);
