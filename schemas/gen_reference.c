@@ -60,6 +60,8 @@ int main(void)
 	       "Every message is one msgpack map, the envelope. Requests go to a service's REP\n"
 	       "socket (nng req0/rep0); events come from its PUB socket (nng pub0/sub0). A\n"
 	       "request is answered by exactly one message: its reply type, or `error`.\n"
+	       "A PUB message carries one or more events, each a whole envelope, back to\n"
+	       "back (read msgpack values until the message ends).\n"
 	       "Keys are strings; a key the schema does not define is refused (UNKNOWN_FIELD),\n"
 	       "so is a missing required one (MISSING_FIELD). When sending, include every\n"
 	       "required key; optional keys may be left out. Limits are checked on every\n"

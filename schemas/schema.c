@@ -228,41 +228,63 @@ void omo_msg_error(omo_msg *msg, const omo_uuid *corr, omo_err code, const char 
 #define FIELD(rec, f)  ((char *)(rec) + (f)->offset)
 #define CFIELD(rec, f) ((const char *)(rec) + (f)->offset)
 
-/* A path like "lines[2].quantity" for error texts, built as we descend. */
+/*
+ * Where in a record the codec is, e.g. "lines[2].quantity", for error texts.
+ * Kept as a stack of field names and list indexes and formatted only when
+ * an error needs it: the happy path pays one store per level.
+ */
+#define PATH_DEPTH 24
+
 typedef struct path {
-	char s[96];
-	size_t len;
+	const char *name[PATH_DEPTH]; /* field name, or NULL for a list index */
+	uint32_t idx[PATH_DEPTH];
+	int depth;
+	char s[96]; /* the text, made by path_str */
 } path;
 
-static size_t path_push(path *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t path_push(path *p, const char *fmt, ...)
+static int path_field(path *p, const omo_field_desc *f)
 {
-	size_t old = p->len;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(p->s + p->len, sizeof(p->s) - p->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		p->len = p->len + (size_t)n < sizeof(p->s) ? p->len + (size_t)n : sizeof(p->s) - 1;
-	return old;
+	if (p->depth < PATH_DEPTH) {
+		p->name[p->depth] = f->name;
+		p->idx[p->depth] = 0;
+	}
+	return p->depth++;
 }
 
-static void path_pop(path *p, size_t old)
+static int path_index(path *p, uint32_t i)
 {
-	p->len = old;
-	p->s[old] = '\0';
+	if (p->depth < PATH_DEPTH) {
+		p->name[p->depth] = NULL;
+		p->idx[p->depth] = i;
+	}
+	return p->depth++;
 }
 
-static size_t path_field(path *p, const omo_field_desc *f)
+static void path_pop(path *p, int mark)
 {
-	return p->len == 0 ? path_push(p, "%s", f->name) : path_push(p, ".%s", f->name);
+	p->depth = mark;
+}
+
+/* path_str formats the path (the text lives in the path, hence the cast). */
+static const char *path_str(const path *cp)
+{
+	path *p = (path *)cp;
+	size_t len = 0;
+	p->s[0] = '\0';
+	for (int i = 0; i < p->depth && i < PATH_DEPTH && len < sizeof(p->s) - 1; i++) {
+		int n = p->name[i] ? snprintf(p->s + len, sizeof(p->s) - len, "%s%s",
+		                              len ? "." : "", p->name[i])
+		                   : snprintf(p->s + len, sizeof(p->s) - len, "[%u]", p->idx[i]);
+		len = n > 0 && len + (size_t)n < sizeof(p->s) ? len + (size_t)n : sizeof(p->s) - 1;
+	}
+	return p->s;
 }
 
 static omo_err check_i64(const omo_field_desc *f, int64_t v, const path *p, omo_error_detail *d)
 {
 	if (v < f->min || v > f->max)
-		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %lld is outside %lld..%lld", p->s,
-		                (long long)v, (long long)f->min, (long long)f->max);
+		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %lld is outside %lld..%lld",
+		                path_str(p), (long long)v, (long long)f->min, (long long)f->max);
 	return OMO_E_OK;
 }
 
@@ -270,15 +292,16 @@ static omo_err check_len(const omo_field_desc *f, size_t n, const char *what, co
                          omo_error_detail *d)
 {
 	if ((int64_t)n < f->min || (int64_t)n > f->max)
-		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %zu %s, allowed %lld..%lld", p->s, n,
-		                what, (long long)f->min, (long long)f->max);
+		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %zu %s, allowed %lld..%lld",
+		                path_str(p), n, what, (long long)f->min, (long long)f->max);
 	return OMO_E_OK;
 }
 
 static omo_err check_enum(const omo_field_desc *f, int v, const path *p, omo_error_detail *d)
 {
 	if (v < 0 || (uint32_t)v >= f->en->count)
-		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %d is not a %s", p->s, v, f->en->name);
+		return omo_fail(d, OMO_E_OUT_OF_RANGE, "%s: %d is not a %s", path_str(p), v,
+		                f->en->name);
 	return OMO_E_OK;
 }
 
@@ -289,7 +312,7 @@ static omo_err set_str(const omo_field_desc *f, void *rec, const char *s, size_t
 	if (e != OMO_E_OK)
 		return e;
 	if (memchr(s, '\0', n) != NULL)
-		return omo_fail(d, OMO_E_WRONG_TYPE, "%s: text contains a NUL byte", p->s);
+		return omo_fail(d, OMO_E_WRONG_TYPE, "%s: text contains a NUL byte", path_str(p));
 	memcpy(FIELD(rec, f), s, n);
 	FIELD(rec, f)[n] = '\0';
 	return OMO_E_OK;
@@ -300,7 +323,7 @@ static omo_err set_enum(const omo_field_desc *f, void *rec, const char *s, size_
 {
 	int v = omo_enum_parse(f->en, s, n);
 	if (v < 0)
-		return omo_fail(d, OMO_E_BAD_ENUM, "%s: \"%.*s\" is not a %s", p->s,
+		return omo_fail(d, OMO_E_BAD_ENUM, "%s: \"%.*s\" is not a %s", path_str(p),
 		                (int)(n > 40 ? 40 : n), s, f->en->name);
 	*(int *)FIELD(rec, f) = v;
 	return OMO_E_OK;
@@ -315,7 +338,7 @@ static omo_err alloc_list(const omo_field_desc *f, void *rec, size_t n, omo_aren
 		return e;
 	*items = NULL;
 	if (n > 0 && (*items = omo_arena_alloc(a, n * f->rec->size)) == NULL)
-		return omo_fail(d, OMO_E_NOMEM, "%s: out of memory", p->s);
+		return omo_fail(d, OMO_E_NOMEM, "%s: out of memory", path_str(p));
 	*(void **)FIELD(rec, f) = *items;
 	*(uint32_t *)((char *)rec + f->aux_offset) = (uint32_t)n;
 	return OMO_E_OK;
@@ -384,7 +407,7 @@ static omo_err enc_field(msgpack_packer *pk, const omo_field_desc *f, const void
 			break;
 		msgpack_pack_array(pk, n);
 		for (uint32_t i = 0; i < n && e == OMO_E_OK; i++) {
-			size_t old = path_push(p, "[%u]", i);
+			int old = path_index(p, i);
 			e = enc_rec(pk, f->rec, items + (size_t)i * f->rec->size, p, d);
 			path_pop(p, old);
 		}
@@ -400,7 +423,7 @@ static omo_err enc_rec(msgpack_packer *pk, const omo_rec_desc *desc, const void 
 	msgpack_pack_map(pk, desc->n_fields);
 	for (uint32_t i = 0; i < desc->n_fields; i++) {
 		const omo_field_desc *f = &desc->fields[i];
-		size_t old = path_field(p, f);
+		int old = path_field(p, f);
 		pk_str(pk, f->name);
 		omo_err e = enc_field(pk, f, rec, p, d);
 		path_pop(p, old);
@@ -413,7 +436,7 @@ static omo_err enc_rec(msgpack_packer *pk, const omo_rec_desc *desc, const void 
 omo_err omo_rec_encode(const omo_rec_desc *desc, const void *rec, omo_buf *out, omo_error_detail *d)
 {
 	msgpack_packer pk;
-	path p = {.len = 0};
+	path p = {.depth = 0};
 	size_t start = out->len;
 	msgpack_packer_init(&pk, out, pk_write);
 	omo_err e = enc_rec(&pk, desc, rec, &p, d);
@@ -425,7 +448,7 @@ omo_err omo_rec_encode(const omo_rec_desc *desc, const void *rec, omo_buf *out, 
 omo_err omo_msg_encode(const omo_msg *msg, omo_buf *out, omo_error_detail *d)
 {
 	msgpack_packer pk;
-	path p = {.len = 0};
+	path p = {.depth = 0};
 	size_t start = out->len;
 
 	if ((unsigned)msg->type >= OMO_MSG_COUNT)
@@ -575,6 +598,12 @@ static bool scan(const uint8_t *p, size_t len, size_t *pos, int depth)
 	return true;
 }
 
+size_t omo_msg_size(const void *data, size_t len)
+{
+	size_t pos = 0;
+	return len <= 2 * (size_t)OMO_MAX_MESSAGE && scan(data, len, &pos, 0) ? pos : 0;
+}
+
 static bool key_is(const msgpack_object *k, const char *name)
 {
 	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(name) &&
@@ -583,7 +612,8 @@ static bool key_is(const msgpack_object *k, const char *name)
 
 static omo_err wrong_type(const path *p, const char *want, omo_error_detail *d)
 {
-	return omo_fail(d, OMO_E_WRONG_TYPE, "%s: expected %s", p->s[0] ? p->s : "message", want);
+	return omo_fail(d, OMO_E_WRONG_TYPE, "%s: expected %s", p->depth ? path_str(p) : "message",
+	                want);
 }
 
 static bool obj_i64(const msgpack_object *o, int64_t *v)
@@ -642,7 +672,7 @@ static omo_err dec_field(const msgpack_object *o, const omo_field_desc *f, void 
 			return e;
 		uint8_t *copy = omo_arena_alloc(a, o->via.bin.size);
 		if (copy == NULL)
-			return omo_fail(d, OMO_E_NOMEM, "%s: out of memory", p->s);
+			return omo_fail(d, OMO_E_NOMEM, "%s: out of memory", path_str(p));
 		memcpy(copy, o->via.bin.ptr, o->via.bin.size);
 		*(uint8_t **)v = copy;
 		*(uint32_t *)((char *)rec + f->aux_offset) = o->via.bin.size;
@@ -655,7 +685,7 @@ static omo_err dec_field(const msgpack_object *o, const omo_field_desc *f, void 
 		void *items;
 		omo_err e = alloc_list(f, rec, o->via.array.size, a, p, d, &items);
 		for (uint32_t i = 0; i < o->via.array.size && e == OMO_E_OK; i++) {
-			size_t old = path_push(p, "[%u]", i);
+			int old = path_index(p, i);
 			e = dec_rec(&o->via.array.ptr[i], f->rec,
 			            (char *)items + (size_t)i * f->rec->size, a, p, d);
 			path_pop(p, old);
@@ -663,7 +693,7 @@ static omo_err dec_field(const msgpack_object *o, const omo_field_desc *f, void 
 		return e;
 	}
 	}
-	return omo_fail(d, OMO_E_INTERNAL, "%s: unknown kind", p->s);
+	return omo_fail(d, OMO_E_INTERNAL, "%s: unknown kind", path_str(p));
 }
 
 static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *rec, omo_arena *a,
@@ -678,22 +708,22 @@ static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *
 		uint32_t j;
 		if (kv->key.type != MSGPACK_OBJECT_STR)
 			return omo_fail(d, OMO_E_WRONG_TYPE, "%s: a key is not a string",
-			                p->s[0] ? p->s : desc->name);
+			                p->depth ? path_str(p) : desc->name);
 		for (j = 0; j < desc->n_fields && f == NULL; j++)
 			if (key_is(&kv->key, desc->fields[j].name))
 				f = &desc->fields[j];
 		if (f == NULL)
 			return omo_fail(
-			    d, OMO_E_UNKNOWN_FIELD, "%s%s\"%.*s\" is not a field of %s", p->s,
-			    p->s[0] ? ": " : "",
+			    d, OMO_E_UNKNOWN_FIELD, "%s%s\"%.*s\" is not a field of %s",
+			    path_str(p), p->depth ? ": " : "",
 			    (int)(kv->key.via.str.size > 40 ? 40 : kv->key.via.str.size),
 			    kv->key.via.str.ptr, desc->name);
 		j--;
 		if (seen & (1ull << j))
 			return omo_fail(d, OMO_E_MALFORMED, "%s: field \"%s\" appears twice",
-			                p->s[0] ? p->s : desc->name, f->name);
+			                p->depth ? path_str(p) : desc->name, f->name);
 		seen |= 1ull << j;
-		size_t old = path_field(p, f);
+		int old = path_field(p, f);
 		omo_err e = dec_field(&kv->val, f, rec, a, p, d);
 		path_pop(p, old);
 		if (e != OMO_E_OK)
@@ -701,8 +731,8 @@ static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *
 	}
 	for (uint32_t j = 0; j < desc->n_fields; j++)
 		if (desc->fields[j].required && !(seen & (1ull << j))) {
-			size_t old = path_field(p, &desc->fields[j]);
-			omo_err e = omo_fail(d, OMO_E_MISSING_FIELD, "%s: required", p->s);
+			int old = path_field(p, &desc->fields[j]);
+			omo_err e = omo_fail(d, OMO_E_MISSING_FIELD, "%s: required", path_str(p));
 			path_pop(p, old);
 			return e;
 		}
@@ -730,7 +760,7 @@ omo_err omo_rec_decode(const omo_rec_desc *desc, const void *data, size_t len, v
                        omo_arena *arena, omo_error_detail *d)
 {
 	msgpack_unpacked u;
-	path p = {.len = 0};
+	path p = {.depth = 0};
 	omo_err e = unpack(data, len, &u, d);
 	if (e != OMO_E_OK)
 		return e;
@@ -826,7 +856,7 @@ static omo_err dec_envelope(const msgpack_object *o, omo_msg *msg, omo_error_det
 		return omo_fail(d, OMO_E_MISSING_FIELD, "id: required");
 	if (body == NULL)
 		return omo_fail(d, OMO_E_MISSING_FIELD, "body: required");
-	path p = {.len = 0};
+	path p = {.depth = 0};
 	return dec_rec(body, omo_msg_descs[msg->type].body, &msg->body, &msg->arena, &p, d);
 }
 
@@ -869,9 +899,41 @@ omo_err omo_msg_decode_reply(const void *data, size_t len, const omo_msg *req, o
 /* ====================================================================== */
 /* ids                                                                    */
 
+/*
+ * Ids come from a per-thread generator seeded once from the system's random
+ * source: a 128-bit counter run through a mixing function. They are unique
+ * (the counter never repeats within a seed; seeds are random) and look
+ * random, without a system call per id as uuid_generate_random makes.
+ */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void put_be64(uint8_t *b, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
 void omo_uuid_generate(omo_uuid *u)
 {
-	uuid_generate_random(u->b);
+	static _Thread_local uint64_t seed[2], counter;
+	static _Thread_local bool seeded;
+	if (!seeded) {
+		uuid_t r;
+		uuid_generate_random(r);
+		memcpy(seed, r, sizeof(seed));
+		seeded = true;
+	}
+	counter++;
+	uint64_t hi = mix64(seed[0] + counter), lo = mix64(seed[1] ^ hi) ^ counter;
+	put_be64(u->b, hi);
+	put_be64(u->b + 8, lo);
+	u->b[6] = (uint8_t)((u->b[6] & 0x0f) | 0x40); /* version 4: random */
+	u->b[8] = (uint8_t)((u->b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
 }
 
 bool omo_uuid_is_nil(const omo_uuid *u)

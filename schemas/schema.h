@@ -232,6 +232,13 @@ omo_err omo_rec_encode(const omo_rec_desc *desc, const void *rec, omo_buf *out,
 omo_err omo_rec_decode(const omo_rec_desc *desc, const void *data, size_t len, void *rec,
                        omo_arena *arena, omo_error_detail *d);
 
+/*
+ * omo_msg_size returns how many bytes the first msgpack value in data takes
+ * (checked as omo_msg_decode checks), or 0 if data does not start with one.
+ * A PUB message carries one or more events back to back; this splits them.
+ */
+size_t omo_msg_size(const void *data, size_t len);
+
 /* omo_msg_error fills msg as an error reply to request id corr. */
 void omo_msg_error(omo_msg *msg, const omo_uuid *corr, omo_err code, const char *text);
 

@@ -243,16 +243,42 @@ static bool same_holds(omo_ctx *ctx, const key_set *s, const omo_reserve *r)
 	return true;
 }
 
+static bool in_set(const key_set *s, const uint8_t *k, size_t kl)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->len[i] == kl && memcmp(s->keys[i], k, kl) == 0)
+			return true;
+	return false;
+}
+
+/* freed_at sums what the holds in s keep of sku at node: they are about to go. */
+static int64_t freed_at(omo_ctx *ctx, const key_set *s, const char *sku, const char *node)
+{
+	int64_t q = 0;
+	for (int i = 0; i < s->n; i++) {
+		omo_reserve_line l;
+		if (omo_get_rec(ctx->txn, T_RESV, s->keys[i], s->len[i], &omo_rec_reserve_line, &l,
+		                NULL) == OMO_E_OK &&
+		    strcmp(l.sku, sku) == 0 && strcmp(l.node, node) == 0)
+			q += l.quantity;
+	}
+	return q;
+}
+
 /*
- * reserve holds r's lines, all or none, as the holds of (order, attempt):
+ * reserve_one holds r's lines, all or none, as the holds of (order, attempt):
  * they replace whatever that routing attempt held before (a retry after a
  * lost reply, or a new plan for the same attempt), so nothing stays held
- * for a plan that was never announced. No lines releases them.
+ * for a plan that was never announced; no lines releases them. A line whose
+ * (fulfilment, SKU) is held under another attempt is held already: neither
+ * counted again nor held twice. Everything is checked before anything
+ * changes, so a refusal (its code returned, d saying why) changes nothing.
  */
-static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_error_detail *d)
+static omo_err reserve_one(omo_ctx *ctx, const omo_reserve *r, omo_error_detail *d)
 {
 	const inventory_app *app = ctx->app;
 	uint8_t prefix[HOLD_PREFIX], k[RESV_KEY_MAX], hk[HOLD_PREFIX + RESV_KEY_MAX];
+	bool skip[RT_MAX_ALLOCS] = {false}; /* the schema allows 400 lines */
 	omo_err e = OMO_E_OK;
 
 	for (uint32_t i = 0; i < r->lines_count; i++) {
@@ -266,64 +292,99 @@ static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_e
 				                "lines[%u]: same fulfilment and SKU as lines[%u]",
 				                i, j);
 	}
-	hold_prefix(prefix, &r->order_id, r->attempt);
 	key_set *held = calloc(1, sizeof(*held));
 	if (held == NULL)
 		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	hold_prefix(prefix, &r->order_id, r->attempt);
 	held->skip = HOLD_PREFIX;
-	e = omo_scan(ctx->txn, T_HOLDS, prefix, HOLD_PREFIX, NULL, 0, collect_keys, held);
-	bool same = e == OMO_E_OK && same_holds(ctx, held, r);
-	for (int i = 0; e == OMO_E_OK && !same && i < held->n; i++)
-		e = unhold(ctx, held->keys[i], held->len[i], false);
-	free(held);
-	if (e != OMO_E_OK)
-		return omo_fail(d, e, "earlier holds could not be read");
+	if ((e = omo_scan(ctx->txn, T_HOLDS, prefix, HOLD_PREFIX, NULL, 0, collect_keys, held)) !=
+	    OMO_E_OK)
+		goto out;
+	if (same_holds(ctx, held, r))
+		goto out; /* a retry: held already */
 
-	/* A line whose (fulfilment, SKU) is still held, under another attempt, is
-	 * held already: it is neither counted again nor held twice. */
-	bool held_already[RT_MAX_ALLOCS] = {false}; /* the schema allows 400 lines */
-	for (uint32_t i = 0; !same && i < r->lines_count; i++) {
+	for (uint32_t i = 0; i < r->lines_count; i++) {
 		omo_val v;
-		held_already[i] = omo_get(ctx->txn, T_RESV, k,
-		                          resv_key(k, &r->lines[i].fulfillment_id, r->lines[i].sku),
-		                          &v) == OMO_E_OK;
+		size_t kl = resv_key(k, &r->lines[i].fulfillment_id, r->lines[i].sku);
+		skip[i] = omo_get(ctx->txn, T_RESV, k, kl, &v) == OMO_E_OK && !in_set(held, k, kl);
 	}
-	for (uint32_t i = 0; !same && i < r->lines_count; i++) {
+	for (uint32_t i = 0; i < r->lines_count; i++) {
 		const omo_reserve_line *l = &r->lines[i];
 		int64_t want = l->quantity;
-		if (held_already[i])
+		if (skip[i])
 			continue;
 		for (uint32_t j = 0; j < i; j++) /* other fulfilments, same SKU and node */
-			if (!held_already[j] && strcmp(r->lines[j].sku, l->sku) == 0 &&
+			if (!skip[j] && strcmp(r->lines[j].sku, l->sku) == 0 &&
 			    strcmp(r->lines[j].node, l->node) == 0)
 				want += r->lines[j].quantity;
 		stock_level s = get_level(ctx, l->sku, l->node);
-		if (s.on_hand - s.reserved < want)
-			return omo_fail(d, OMO_E_OUT_OF_STOCK,
-			                "lines[%u]: %s at %s has %lld available, %lld wanted", i,
-			                l->sku, l->node, (long long)(s.on_hand - s.reserved),
-			                (long long)want);
+		int64_t avail = s.on_hand - s.reserved + freed_at(ctx, held, l->sku, l->node);
+		if (avail < want) {
+			e = omo_fail(d, OMO_E_OUT_OF_STOCK,
+			             "lines[%u]: %s at %s has %lld available, %lld wanted", i,
+			             l->sku, l->node, (long long)avail, (long long)want);
+			goto out;
+		}
 	}
-	for (uint32_t i = 0; !same && i < r->lines_count; i++) {
+	for (int i = 0; e == OMO_E_OK && i < held->n; i++)
+		e = unhold(ctx, held->keys[i], held->len[i], false);
+	for (uint32_t i = 0; e == OMO_E_OK && i < r->lines_count; i++) {
 		const omo_reserve_line *l = &r->lines[i];
 		size_t kl = resv_key(k, &l->fulfillment_id, l->sku);
-		if (held_already[i])
+		if (skip[i])
 			continue;
 		stock_level s = get_level(ctx, l->sku, l->node);
 		s.reserved += l->quantity;
 		memcpy(hk, prefix, HOLD_PREFIX);
 		memcpy(hk + HOLD_PREFIX, k, kl);
-		if ((e = put_level(ctx, l->sku, l->node, &s)) != OMO_E_OK ||
-		    (e = omo_put_rec(ctx->txn, T_RESV, k, kl, &omo_rec_reserve_line, l)) !=
-		        OMO_E_OK ||
-		    (e = omo_put(ctx->txn, T_HOLDS, hk, HOLD_PREFIX + kl, "", 0)) != OMO_E_OK ||
-		    (e = omo_put(ctx->txn, T_FIDS, l->fulfillment_id.b, 16, prefix, HOLD_PREFIX)) !=
-		        OMO_E_OK)
-			return omo_fail(d, e, "reservation could not be stored");
+		if ((e = put_level(ctx, l->sku, l->node, &s)) == OMO_E_OK &&
+		    (e = omo_put_rec(ctx->txn, T_RESV, k, kl, &omo_rec_reserve_line, l)) ==
+		        OMO_E_OK &&
+		    (e = omo_put(ctx->txn, T_HOLDS, hk, HOLD_PREFIX + kl, "", 0)) == OMO_E_OK)
+			e = omo_put(ctx->txn, T_FIDS, l->fulfillment_id.b, 16, prefix, HOLD_PREFIX);
 	}
+	if (e != OMO_E_OK && e != OMO_E_OUT_OF_STOCK)
+		omo_fail(d, e, "reservation could not be stored");
+out:
+	free(held);
+	return e;
+}
+
+static omo_err reserve(omo_ctx *ctx, const omo_reserve *r, omo_msg *reply, omo_error_detail *d)
+{
+	omo_err e = reserve_one(ctx, r, d);
+	if (e != OMO_E_OK)
+		return e;
 	omo_msg_init(reply, OMO_MSG_ACK);
-	snprintf(reply->body.ack.detail, sizeof(reply->body.ack.detail), "%u lines held%s",
-	         r->lines_count, same ? " already" : "");
+	snprintf(reply->body.ack.detail, sizeof(reply->body.ack.detail), "%u lines held",
+	         r->lines_count);
+	return OMO_E_OK;
+}
+
+/* reserve_many does each reservation on its own: one refused leaves the
+ * others held. Only a store failure fails the whole request. */
+static omo_err reserve_many(omo_ctx *ctx, const omo_reserve_many *m, omo_msg *reply,
+                            omo_error_detail *d)
+{
+	omo_msg_init(reply, OMO_MSG_RESERVE_RESULTS);
+	omo_reserve_results *rr = &reply->body.reserve_results;
+	rr->results = omo_arena_alloc(&reply->arena, m->reservations_count * sizeof(*rr->results));
+	if (rr->results == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	for (uint32_t i = 0; i < m->reservations_count; i++) {
+		omo_error_detail one = {0};
+		omo_reserve_result *res = &rr->results[rr->results_count++];
+		res->order_id = m->reservations[i].order_id;
+		res->attempt = m->reservations[i].attempt;
+		omo_err e = reserve_one(ctx, &m->reservations[i], &one);
+		if (e == OMO_E_OK)
+			continue;
+		if (e != OMO_E_OUT_OF_STOCK && e != OMO_E_UNKNOWN_SKU && e != OMO_E_UNKNOWN_NODE &&
+		    e != OMO_E_DUPLICATE_LINE)
+			return omo_fail(d, e, "reservations[%u]: %s", i, one.text);
+		snprintf(res->code, sizeof(res->code), "%s", omo_err_name(e));
+		snprintf(res->detail, sizeof(res->detail), "%s", one.text);
+	}
 	return OMO_E_OK;
 }
 
@@ -380,6 +441,7 @@ static omo_err on_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo_
 	switch (req->type) {
 	case OMO_MSG_STOCK_QUERY: return query(ctx, &req->body.stock_query, reply, d);
 	case OMO_MSG_RESERVE: return reserve(ctx, &req->body.reserve, reply, d);
+	case OMO_MSG_RESERVE_MANY: return reserve_many(ctx, &req->body.reserve_many, reply, d);
 	case OMO_MSG_RELEASE:
 		if ((e = settle(ctx, &req->body.release.fulfillment_id, false)) != OMO_E_OK)
 			return omo_fail(d, e, "release failed");

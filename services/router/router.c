@@ -15,8 +15,6 @@
 enum { T_ORDERS, T_RETRY };
 static const char *const router_tables[] = {"orders", "retry"};
 
-#define RESERVE_TRIES 3
-
 static void app_fini(void *a)
 {
 	router_app *app = a;
@@ -97,111 +95,230 @@ static omo_err schedule_retry(omo_ctx *ctx, omo_route_state *s, int64_t at)
 	return e == OMO_E_OK ? omo_timer_set(ctx->txn, T_RETRY, at, &s->order_id) : e;
 }
 
-/* ---- routing one order ---------------------------------------------------- */
+/* ---- routing a batch of orders -------------------------------------------- */
 
-/* A routing in progress: the snapshot routing sees, and what came of it. */
-typedef struct routing {
-	rt_line lines[RT_MAX_LINES];
-	int64_t *available; /* [line][node] */
-	uint8_t *excluded;  /* [node] */
-	rt_candidate *cands;
-	rt_plan plan;
-} routing;
+/*
+ * Every order that is due is routed in one go: one stock query for all
+ * their SKUs, each order planned in turn against what the ones before it
+ * took, then one reserve_many that inventory applies in one commit. The
+ * router is inventory's only reserver, so a plan made from the snapshot
+ * rarely meets a refusal; one that does is tried again on a timer.
+ */
 
-static omo_err snapshot(omo_ctx *ctx, const router_app *app, const omo_route_state *s, routing *r,
-                        omo_error_detail *d)
+#define BATCH_MAX 96 /* orders per batch: 96 x 100 lines stay within a query's 10,000 SKUs */
+
+/* One order being routed in this batch. */
+typedef struct job {
+	omo_route_state s;
+	omo_arena a;
+	bool active; /* it has units to source now */
+	omo_fulfillment_info *parts;
+	uint32_t n_parts;
+	omo_alloc_line *short_lines;
+	uint32_t n_short;
+	omo_reserve_line *holds; /* the parts' lines as inventory holds them */
+	uint32_t n_holds;
+} job;
+
+/* Units free per (SKU, node) for the orders of one batch. */
+typedef struct snapshot {
+	const char **skus; /* sorted, distinct; they point into the jobs' lines */
+	uint32_t n_skus;
+	int64_t *available; /* [sku * n_nodes + node] */
+} snapshot;
+
+static int cmp_str(const void *a, const void *b)
 {
-	uint32_t nn = app->catalog.n_nodes, nl = s->pending_count;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int sku_index(const snapshot *snap, const char *sku)
+{
+	const char **p = bsearch(&sku, snap->skus, snap->n_skus, sizeof(*snap->skus), cmp_str);
+	return p ? (int)(p - snap->skus) : -1;
+}
+
+static omo_err snapshot_take(omo_ctx *ctx, const router_app *app, job *jobs, int n, snapshot *snap,
+                             omo_error_detail *d)
+{
+	uint32_t nn = app->catalog.n_nodes, total = 0;
 	omo_msg req, reply;
-	omo_sku_ref skus[RT_MAX_LINES];
+	for (int i = 0; i < n; i++)
+		total += jobs[i].active ? jobs[i].s.pending_count : 0;
+	snap->skus = calloc(total + 1, sizeof(*snap->skus));
+	omo_sku_ref *refs = calloc(total + 1, sizeof(*refs));
+	if (snap->skus == NULL || refs == NULL) {
+		free(refs);
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		for (uint32_t l = 0; jobs[i].active && l < jobs[i].s.pending_count; l++)
+			snap->skus[snap->n_skus++] = jobs[i].s.pending[l].sku;
+	qsort(snap->skus, snap->n_skus, sizeof(*snap->skus), cmp_str);
+	uint32_t distinct = 0;
+	for (uint32_t i = 0; i < snap->n_skus; i++)
+		if (distinct == 0 || strcmp(snap->skus[distinct - 1], snap->skus[i]) != 0)
+			snap->skus[distinct++] = snap->skus[i];
+	snap->n_skus = distinct;
+	for (uint32_t i = 0; i < distinct; i++)
+		snprintf(refs[i].sku, sizeof(refs[i].sku), "%s", snap->skus[i]);
 
 	omo_msg_init(&req, OMO_MSG_STOCK_QUERY);
 	omo_uuid_generate(&req.id);
-	for (uint32_t l = 0; l < nl; l++)
-		memcpy(skus[l].sku, s->pending[l].sku, sizeof(skus[l].sku));
-	req.body.stock_query.skus = skus;
-	req.body.stock_query.skus_count = nl;
+	req.body.stock_query.skus = refs;
+	req.body.stock_query.skus_count = distinct;
 	omo_err e = omo_ctx_call(ctx, "inventory", &req, &reply, d);
-	if (e == OMO_E_OK) {
-		memset(r->available, 0, (size_t)nl * nn * sizeof(int64_t));
-		const omo_stock_reply *sr = &reply.body.stock_reply;
-		for (uint32_t i = 0; i < sr->rows_count; i++) {
-			int n = omo_catalog_node_index(&app->catalog, sr->rows[i].node);
-			for (uint32_t l = 0; n >= 0 && l < nl; l++)
-				if (strcmp(s->pending[l].sku, sr->rows[i].sku) == 0)
-					r->available[(size_t)l * nn + (uint32_t)n] =
-					    sr->rows[i].available;
-		}
+	free(refs);
+	if (e == OMO_E_OK &&
+	    (snap->available = calloc((size_t)distinct * nn + 1, sizeof(int64_t))) == NULL)
+		e = omo_fail(d, OMO_E_NOMEM, "out of memory");
+	for (uint32_t i = 0; e == OMO_E_OK && i < reply.body.stock_reply.rows_count; i++) {
+		const omo_stock_row *row = &reply.body.stock_reply.rows[i];
+		int k = sku_index(snap, row->sku);
+		int node = omo_catalog_node_index(&app->catalog, row->node);
+		if (k >= 0 && node >= 0)
+			snap->available[(size_t)k * nn + (uint32_t)node] = row->available;
 	}
 	omo_msg_fini(&reply);
 	return e;
 }
 
-/* plan_parts turns the plan into parts (one per node, in order of first
- * use) with their lines contiguous in lines_buf, and what stays short. */
-static void plan_parts(const router_app *app, const omo_route_state *s, const routing *r,
-                       int64_t attempt, omo_fulfillment_info *parts, uint32_t *n_parts,
-                       omo_alloc_line *lines_buf, omo_alloc_line *short_lines, uint32_t *n_short)
+/* Working memory for planning one order, reused across the batch. */
+typedef struct planner {
+	rt_line lines[RT_MAX_LINES];
+	int sku_of[RT_MAX_LINES];
+	int64_t *available; /* [line][node] */
+	uint8_t *excluded;  /* [node] */
+	rt_candidate *cands;
+	rt_plan plan;
+} planner;
+
+/* plan_job plans j against the snapshot, takes its units out of it, and
+ * builds its parts (one per node, in order of first use) and holds. */
+static omo_err plan_job(const router_app *app, snapshot *snap, planner *p, job *j)
 {
+	uint32_t nn = app->catalog.n_nodes, nl = j->s.pending_count;
+	const omo_route_state *s = &j->s;
+	memset(p->excluded, 0, nn);
+	for (uint32_t i = 0; i < s->excluded_count; i++) {
+		int n = omo_catalog_node_index(&app->catalog, s->excluded[i].node);
+		if (n >= 0)
+			p->excluded[n] = 1;
+	}
+	for (uint32_t l = 0; l < nl; l++) {
+		p->lines[l] = (rt_line){.line_no = (uint32_t)s->pending[l].line_no,
+		                        .quantity = s->pending[l].quantity};
+		p->sku_of[l] = sku_index(snap, s->pending[l].sku);
+		for (uint32_t n = 0; n < nn; n++)
+			p->available[(size_t)l * nn + n] =
+			    p->sku_of[l] < 0 ? 0 : snap->available[(size_t)p->sku_of[l] * nn + n];
+	}
+	rt_request req = {
+	    .lines = p->lines,
+	    .n_lines = nl,
+	    .nodes = app->nodes,
+	    .n_nodes = nn,
+	    .available = p->available,
+	    .excluded = p->excluded,
+	    .fulfillment =
+	        s->fulfillment == OMO_PICKUP_IN_STORE ? RT_PICKUP_IN_STORE : RT_SHIP_TO_HOME,
+	    .ship_lat_udeg = s->ship_to.lat_udeg,
+	    .ship_lon_udeg = s->ship_to.lon_udeg,
+	    .pickup_node = s->fulfillment == OMO_PICKUP_IN_STORE
+	                       ? omo_catalog_node_index(&app->catalog, s->pickup_node)
+	                       : -1,
+	    .max_splits = app->max_splits,
+	    .allow_line_split = app->line_split,
+	};
+	if (rt_route(&req, &p->plan, p->cands) != RT_OK)
+		return OMO_E_INTERNAL;
+
+	j->parts = omo_arena_alloc(&j->a, (p->plan.n_allocs + 1) * sizeof(*j->parts));
+	omo_alloc_line *lines = omo_arena_alloc(&j->a, (p->plan.n_allocs + 1) * sizeof(*lines));
+	j->holds = omo_arena_alloc(&j->a, (p->plan.n_allocs + 1) * sizeof(*j->holds));
+	j->short_lines = omo_arena_alloc(&j->a, (nl + 1) * sizeof(*j->short_lines));
+	if (j->parts == NULL || lines == NULL || j->holds == NULL || j->short_lines == NULL)
+		return OMO_E_NOMEM;
 	uint32_t used = 0;
-	*n_parts = 0;
-	for (uint32_t i = 0; i < r->plan.n_allocs; i++) {
-		uint32_t node = r->plan.allocs[i].node;
+	for (uint32_t i = 0; i < p->plan.n_allocs; i++) {
+		uint32_t node = p->plan.allocs[i].node;
 		bool seen = false;
-		for (uint32_t j = 0; j < i && !seen; j++)
-			seen = r->plan.allocs[j].node == node;
+		for (uint32_t k = 0; k < i && !seen; k++)
+			seen = p->plan.allocs[k].node == node;
 		if (seen)
 			continue;
 		const omo_node_info *info = &app->catalog.nodes[node];
-		omo_fulfillment_info *p = &parts[(*n_parts)++];
-		memset(p, 0, sizeof(*p));
-		snprintf(p->node, sizeof(p->node), "%s", info->id);
-		p->node_type = info->type;
-		p->status = OMO_FF_REQUESTED;
-		router_fulfillment_id(&s->order_id, attempt, info->id, &p->fulfillment_id);
-		p->lines = lines_buf + used;
-		for (uint32_t j = i; j < r->plan.n_allocs; j++) {
-			const rt_alloc *a = &r->plan.allocs[j];
+		omo_fulfillment_info *part = &j->parts[j->n_parts++];
+		memset(part, 0, sizeof(*part));
+		snprintf(part->node, sizeof(part->node), "%s", info->id);
+		part->node_type = info->type;
+		part->status = OMO_FF_REQUESTED;
+		router_fulfillment_id(&s->order_id, s->attempt + 1, info->id,
+		                      &part->fulfillment_id);
+		part->lines = lines + used;
+		for (uint32_t k = i; k < p->plan.n_allocs; k++) {
+			const rt_alloc *a = &p->plan.allocs[k];
 			if (a->node != node)
 				continue;
-			omo_alloc_line *dst = &lines_buf[used++];
+			omo_alloc_line *dst = &lines[used++];
 			dst->line_no = s->pending[a->line].line_no;
 			memcpy(dst->sku, s->pending[a->line].sku, sizeof(dst->sku));
 			dst->quantity = a->quantity;
-			p->lines_count++;
+			part->lines_count++;
+			omo_reserve_line *h = &j->holds[j->n_holds++];
+			h->fulfillment_id = part->fulfillment_id;
+			memcpy(h->sku, dst->sku, sizeof(h->sku));
+			memcpy(h->node, part->node, sizeof(h->node));
+			h->quantity = a->quantity;
+			if (p->sku_of[a->line] >= 0) /* taken: later orders see less */
+				snap->available[(size_t)p->sku_of[a->line] * nn + node] -=
+				    a->quantity;
 		}
 	}
-	*n_short = 0;
-	for (uint32_t l = 0; l < s->pending_count; l++)
-		if (r->plan.short_qty[l] > 0) {
-			short_lines[*n_short] = s->pending[l];
-			short_lines[(*n_short)++].quantity = r->plan.short_qty[l];
+	for (uint32_t l = 0; l < nl; l++)
+		if (p->plan.short_qty[l] > 0) {
+			j->short_lines[j->n_short] = s->pending[l];
+			j->short_lines[j->n_short++].quantity = p->plan.short_qty[l];
 		}
+	return OMO_E_OK;
 }
 
-static omo_err reserve_parts(omo_ctx *ctx, const omo_route_state *s,
-                             const omo_fulfillment_info *parts, uint32_t n_parts,
-                             omo_error_detail *d)
+/* reserve_jobs asks inventory to hold every active job's plan in one
+ * request; a reservation of no lines releases what an earlier try of the
+ * same attempt may hold. codes[i] is the outcome of job i. */
+static omo_err reserve_jobs(omo_ctx *ctx, job *jobs, int n, omo_err *codes, omo_error_detail *d)
 {
-	omo_reserve_line lines[RT_MAX_ALLOCS];
-	uint32_t n = 0;
+	omo_reserve groups[BATCH_MAX];
+	int idx[BATCH_MAX], m = 0;
 	omo_msg req, reply;
-	for (uint32_t i = 0; i < n_parts; i++)
-		for (uint32_t j = 0; j < parts[i].lines_count; j++, n++) {
-			lines[n].fulfillment_id = parts[i].fulfillment_id;
-			memcpy(lines[n].sku, parts[i].lines[j].sku, sizeof(lines[n].sku));
-			memcpy(lines[n].node, parts[i].node, sizeof(lines[n].node));
-			lines[n].quantity = parts[i].lines[j].quantity;
-		}
-	/* Sent even with no lines: it releases what an earlier try of this
-	 * attempt may hold. */
-	omo_msg_init(&req, OMO_MSG_RESERVE);
+	for (int i = 0; i < n; i++) {
+		codes[i] = OMO_E_OK;
+		if (!jobs[i].active)
+			continue;
+		groups[m] = (omo_reserve){.order_id = jobs[i].s.order_id,
+		                          .attempt = jobs[i].s.attempt + 1,
+		                          .lines = jobs[i].holds,
+		                          .lines_count = jobs[i].n_holds};
+		idx[m++] = i;
+	}
+	if (m == 0)
+		return OMO_E_OK;
+	omo_msg_init(&req, OMO_MSG_RESERVE_MANY);
 	omo_uuid_generate(&req.id);
-	req.body.reserve.order_id = s->order_id;
-	req.body.reserve.attempt = s->attempt + 1;
-	req.body.reserve.lines = lines;
-	req.body.reserve.lines_count = n;
+	req.body.reserve_many.reservations = groups;
+	req.body.reserve_many.reservations_count = (uint32_t)m;
 	omo_err e = omo_ctx_call(ctx, "inventory", &req, &reply, d);
+	const omo_reserve_results *r = &reply.body.reserve_results;
+	if (e == OMO_E_OK && r->results_count != (uint32_t)m)
+		e = omo_fail(d, OMO_E_INTERNAL, "%u results for %d reservations", r->results_count,
+		             m);
+	for (int k = 0; e == OMO_E_OK && k < m; k++)
+		if (r->results[k].code[0] != '\0') {
+			omo_err c = omo_err_from_name(r->results[k].code);
+			codes[idx[k]] = c == OMO_E_COUNT ? OMO_E_INTERNAL : c;
+			OMO_INFO("reserve_refused", "code=%s detail=\"%s\"", r->results[k].code,
+			         r->results[k].detail);
+		}
 	omo_msg_fini(&reply);
 	return e;
 }
@@ -217,138 +334,110 @@ static omo_err emit_unroutable(omo_ctx *ctx, const omo_route_state *s, const cha
 	return omo_emit(ctx, &ev);
 }
 
-static omo_err emit_routed(omo_ctx *ctx, omo_route_state *s, omo_fulfillment_info *parts,
-                           uint32_t n_parts, omo_alloc_line *short_lines, uint32_t n_short)
+/* announce records j's new parts and tells the orders service and the nodes. */
+static omo_err announce(omo_ctx *ctx, const router_app *app, job *j)
 {
+	omo_route_state *s = &j->s;
 	omo_msg ev;
 	omo_err e;
+	s->attempt++;
+	omo_fulfillment_info *all =
+	    omo_arena_grow(&j->a, s->parts, s->parts_count, j->n_parts, sizeof(*all));
+	if (all == NULL)
+		return OMO_E_NOMEM;
+	memcpy(all + s->parts_count, j->parts, j->n_parts * sizeof(*all));
+	s->parts = all;
+	s->parts_count += j->n_parts;
+	s->pending = j->short_lines;
+	s->pending_count = j->n_short;
+
 	omo_msg_init(&ev, OMO_MSG_ORDER_ROUTED);
 	ev.corr = s->order_id;
 	ev.body.order_routed.order_id = s->order_id;
 	ev.body.order_routed.attempt = s->attempt;
-	ev.body.order_routed.fulfillments = parts;
-	ev.body.order_routed.fulfillments_count = n_parts;
-	ev.body.order_routed.backordered = short_lines;
-	ev.body.order_routed.backordered_count = n_short;
+	ev.body.order_routed.fulfillments = j->parts;
+	ev.body.order_routed.fulfillments_count = j->n_parts;
+	ev.body.order_routed.backordered = j->short_lines;
+	ev.body.order_routed.backordered_count = j->n_short;
 	if ((e = omo_emit(ctx, &ev)) != OMO_E_OK)
 		return e;
-	for (uint32_t i = 0; i < n_parts; i++) {
+	for (uint32_t i = 0; i < j->n_parts; i++) {
 		omo_msg fr;
 		omo_msg_init(&fr, OMO_MSG_FULFILLMENT_REQUESTED);
 		fr.corr = s->order_id;
 		omo_fulfillment_requested *b = &fr.body.fulfillment_requested;
-		b->fulfillment_id = parts[i].fulfillment_id;
+		b->fulfillment_id = j->parts[i].fulfillment_id;
 		b->order_id = s->order_id;
-		memcpy(b->node, parts[i].node, sizeof(b->node));
+		memcpy(b->node, j->parts[i].node, sizeof(b->node));
 		b->fulfillment = s->fulfillment;
 		b->ship_to = s->ship_to;
-		b->lines = parts[i].lines;
-		b->lines_count = parts[i].lines_count;
+		b->lines = j->parts[i].lines;
+		b->lines_count = j->parts[i].lines_count;
 		if ((e = omo_emit(ctx, &fr)) != OMO_E_OK)
 			return e;
 	}
-	return OMO_E_OK;
+	/* Units no node has now wait for supply, and look again later. */
+	return j->n_short > 0 ? schedule_retry(ctx, s, ctx->now_us + app->backorder_retry_us)
+	                      : OMO_E_OK;
 }
 
-/*
- * route sources s->pending: snapshot, plan, reserve (retrying if another
- * order took the stock meanwhile), then announce. s is saved by the caller.
- */
-static omo_err route(omo_ctx *ctx, omo_route_state *s, omo_arena *a)
+/* route_batch sources what every job still needs; the caller saves the jobs. */
+static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 {
 	const router_app *app = ctx->app;
-	uint32_t nn = app->catalog.n_nodes, nl = s->pending_count;
+	uint32_t nn = app->catalog.n_nodes;
 	omo_error_detail d = {0};
-	omo_err e = OMO_E_OK;
+	omo_err codes[BATCH_MAX], e = OMO_E_OK;
+	snapshot snap = {0};
+	planner *p = NULL;
+	int active = 0;
 
-	if (nl == 0 || s->cancelled)
-		return OMO_E_OK;
-	if (s->rejections >= app->max_declines) {
-		s->pending_count = 0;
-		return emit_unroutable(ctx, s, "every node asked has declined");
-	}
-	routing *r = calloc(1, sizeof(*r));
-	omo_fulfillment_info *parts = omo_arena_alloc(a, RT_MAX_ALLOCS * sizeof(*parts));
-	omo_alloc_line *lines = omo_arena_alloc(a, RT_MAX_ALLOCS * sizeof(*lines));
-	omo_alloc_line *short_lines = omo_arena_alloc(a, RT_MAX_LINES * sizeof(*short_lines));
-	if (r == NULL || parts == NULL || lines == NULL || short_lines == NULL ||
-	    (r->available = calloc((size_t)nl * nn + 1, sizeof(int64_t))) == NULL ||
-	    (r->excluded = calloc(nn + 1, 1)) == NULL ||
-	    (r->cands = calloc(nn + 1, sizeof(rt_candidate))) == NULL) {
-		e = OMO_E_NOMEM;
-		goto out;
-	}
-	for (uint32_t i = 0; i < s->excluded_count; i++) {
-		int n = omo_catalog_node_index(&app->catalog, s->excluded[i].node);
-		if (n >= 0)
-			r->excluded[n] = 1;
-	}
-	for (uint32_t l = 0; l < nl; l++)
-		r->lines[l] = (rt_line){.line_no = (uint32_t)s->pending[l].line_no,
-		                        .quantity = s->pending[l].quantity};
-	rt_request req = {
-	    .lines = r->lines,
-	    .n_lines = nl,
-	    .nodes = app->nodes,
-	    .n_nodes = nn,
-	    .available = r->available,
-	    .excluded = r->excluded,
-	    .fulfillment =
-	        s->fulfillment == OMO_PICKUP_IN_STORE ? RT_PICKUP_IN_STORE : RT_SHIP_TO_HOME,
-	    .ship_lat_udeg = s->ship_to.lat_udeg,
-	    .ship_lon_udeg = s->ship_to.lon_udeg,
-	    .pickup_node = s->fulfillment == OMO_PICKUP_IN_STORE
-	                       ? omo_catalog_node_index(&app->catalog, s->pickup_node)
-	                       : -1,
-	    .max_splits = app->max_splits,
-	    .allow_line_split = app->line_split,
-	};
-	uint32_t n_parts = 0, n_short = 0;
-	for (int tries = 0;; tries++) {
-		if ((e = snapshot(ctx, app, s, r, &d)) != OMO_E_OK)
-			break;
-		if (rt_route(&req, &r->plan, r->cands) != RT_OK) {
-			e = OMO_E_INTERNAL;
-			break;
+	for (int i = 0; i < n && e == OMO_E_OK; i++) {
+		job *j = &jobs[i];
+		j->active = j->s.pending_count > 0 && !j->s.cancelled;
+		if (j->active && j->s.rejections >= app->max_declines) {
+			j->active = false;
+			j->s.pending_count = 0;
+			e = emit_unroutable(ctx, &j->s, "every node asked has declined");
 		}
-		plan_parts(app, s, r, s->attempt + 1, parts, &n_parts, lines, short_lines,
-		           &n_short);
-		e = reserve_parts(ctx, s, parts, n_parts, &d);
-		if (e != OMO_E_OUT_OF_STOCK || tries + 1 == RESERVE_TRIES)
-			break;
-		OMO_DEBUG("reserve_raced", "detail=\"%s\"",
-		          d.text); /* someone took it: look again */
+		active += j->active;
 	}
-	if (e == OMO_E_UNAVAILABLE || e == OMO_E_OUT_OF_STOCK) {
-		OMO_WARN("route_deferred", "code=%s detail=\"%s\"", omo_err_name(e), d.text);
-		e = schedule_retry(ctx, s, ctx->now_us + app->retry_us);
-		goto out;
+	if (e != OMO_E_OK || active == 0)
+		return e;
+	if ((e = snapshot_take(ctx, app, jobs, n, &snap, &d)) == OMO_E_OK) {
+		p = calloc(1, sizeof(*p));
+		if (p == NULL ||
+		    (p->available = calloc((size_t)RT_MAX_LINES * nn + 1, sizeof(int64_t))) ==
+		        NULL ||
+		    (p->excluded = calloc(nn + 1, 1)) == NULL ||
+		    (p->cands = calloc(nn + 1, sizeof(rt_candidate))) == NULL)
+			e = omo_fail(&d, OMO_E_NOMEM, "out of memory");
+		for (int i = 0; i < n && e == OMO_E_OK; i++)
+			if (jobs[i].active)
+				e = plan_job(app, &snap, p, &jobs[i]);
+		if (e == OMO_E_OK)
+			e = reserve_jobs(ctx, jobs, n, codes, &d);
 	}
-	if (e != OMO_E_OK)
-		goto out;
-	s->attempt++;
-	for (uint32_t i = 0; i < n_parts; i++) {
-		omo_fulfillment_info *p =
-		    omo_arena_grow(a, s->parts, s->parts_count, 1, sizeof(*p));
-		if (p == NULL) {
-			e = OMO_E_NOMEM;
-			goto out;
-		}
-		p[s->parts_count++] = parts[i];
-		s->parts = p;
+	if (e == OMO_E_UNAVAILABLE) {
+		/* Inventory did not answer: everyone tries again shortly. */
+		OMO_WARN("route_deferred", "orders=%d detail=\"%s\"", active, d.text);
+		for (int i = 0; i < n; i++)
+			codes[i] = jobs[i].active ? OMO_E_UNAVAILABLE : OMO_E_OK;
+		e = OMO_E_OK;
 	}
-	s->pending = short_lines;
-	s->pending_count = n_short;
-	if ((e = emit_routed(ctx, s, parts, n_parts, short_lines, n_short)) == OMO_E_OK &&
-	    n_short > 0)
-		e = schedule_retry(ctx, s, ctx->now_us + app->backorder_retry_us);
-out:
-	if (r != NULL) {
-		free(r->available);
-		free(r->excluded);
-		free(r->cands);
-		free(r);
+	for (int i = 0; i < n && e == OMO_E_OK; i++)
+		if (jobs[i].active)
+			e = codes[i] == OMO_E_OK
+			        ? announce(ctx, app, &jobs[i])
+			        : schedule_retry(ctx, &jobs[i].s, ctx->now_us + app->retry_us);
+	if (p != NULL) {
+		free(p->available);
+		free(p->excluded);
+		free(p->cands);
+		free(p);
 	}
+	free(snap.skus);
+	free(snap.available);
 	return e;
 }
 
@@ -381,7 +470,8 @@ static omo_err on_accepted(omo_ctx *ctx, const omo_order_accepted *o)
 		s.pending[i].quantity = o->lines[i].quantity;
 	}
 	s.pending_count = o->lines_count;
-	if ((e = route(ctx, &s, &a)) == OMO_E_OK)
+	/* Routed by the tick that ends this batch, with every other order due. */
+	if ((e = schedule_retry(ctx, &s, ctx->now_us)) == OMO_E_OK)
 		e = save(ctx, &s);
 	omo_arena_fini(&a);
 	return e;
@@ -466,7 +556,7 @@ static omo_err on_update(omo_ctx *ctx, const omo_fulfillment_update *u)
 			s.rejections++;
 			if ((e = add_excluded(&s, &a, u->node)) == OMO_E_OK &&
 			    (e = add_pending(&s, &a, p)) == OMO_E_OK)
-				e = route(ctx, &s, &a);
+				e = schedule_retry(ctx, &s, ctx->now_us);
 		}
 		if (e == OMO_E_OK)
 			e = save(ctx, &s);
@@ -487,26 +577,34 @@ static omo_err on_event(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d)
 	return e == OMO_E_OK ? e : omo_fail(d, e, "%s not applied", omo_msg_name(ev->type));
 }
 
-/* ---- retries ---------------------------------------------------------- */
-
-#define TICK_MAX 64 /* orders routed again per tick; the rest stay due */
+/* ---- the tick: everything due, routed together ----------------------- */
 
 static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 {
-	omo_uuid due[TICK_MAX];
-	int n = omo_timer_take(ctx->txn, T_RETRY, ctx->now_us, due, TICK_MAX);
+	omo_uuid due[BATCH_MAX];
+	int n = omo_timer_take(ctx->txn, T_RETRY, ctx->now_us, due, BATCH_MAX), loaded = 0;
 	omo_err e = n < 0 ? OMO_E_IO : OMO_E_OK;
+	job *jobs = n > 0 ? calloc((size_t)n, sizeof(*jobs)) : NULL;
+	if (n > 0 && jobs == NULL)
+		e = OMO_E_NOMEM;
 	for (int i = 0; i < n && e == OMO_E_OK; i++) {
-		omo_route_state s;
-		omo_arena a = {0};
-		if (load(ctx, &due[i], &s, &a) == OMO_E_OK) {
-			s.retry_at_us = 0;
-			if ((e = route(ctx, &s, &a)) == OMO_E_OK)
-				e = save(ctx, &s);
-		}
-		omo_arena_fini(&a);
+		job *j = &jobs[loaded];
+		if (load(ctx, &due[i], &j->s, &j->a) == OMO_E_OK) {
+			j->s.retry_at_us = 0; /* taken */
+			loaded++;
+		} else
+			omo_arena_fini(&j->a);
 	}
-	*next_us = omo_timer_next(ctx->txn, T_RETRY); /* retries just scheduled included */
+	if (e == OMO_E_OK)
+		e = route_batch(ctx, jobs, loaded);
+	for (int i = 0; i < loaded; i++) {
+		if (e == OMO_E_OK)
+			e = save(ctx, &jobs[i].s);
+		omo_arena_fini(&jobs[i].a);
+	}
+	free(jobs);
+	/* More due than one batch takes: come back at once. */
+	*next_us = n == BATCH_MAX ? ctx->now_us : omo_timer_next(ctx->txn, T_RETRY);
 	return e;
 }
 

@@ -124,6 +124,38 @@ static omo_err shell_call(void *arg, const char *peer_name, const omo_msg *req, 
 	return omo_call(s, req, reply, d);
 }
 
+/*
+ * publish sends what the last batch committed: its events back to back in as
+ * few PUB messages as fit OMO_MAX_MESSAGE. One message per batch instead of
+ * one per event is what keeps the bus from costing more than the work.
+ */
+static void publish(shell *sh, omo_buf *pub)
+{
+	const omo_buf *evs;
+	size_t n = omo_core_published(sh->core, &evs);
+	pub->len = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (pub->len > 0 && (i == n || pub->len + evs[i].len > OMO_MAX_MESSAGE)) {
+			omo_sock_send(sh->pub, pub->data, pub->len);
+			pub->len = 0;
+		}
+		if (i < n && omo_buf_append(pub, evs[i].data, evs[i].len) != 0)
+			OMO_ERROR("publish_failed",
+			          "reason=\"no memory\""); /* repaired by heartbeats */
+	}
+}
+
+/* take_events applies the events of one PUB message, in order. */
+static void take_events(shell *sh, const uint8_t *data, size_t len)
+{
+	for (size_t off = 0, n; off < len; off += n)
+		if ((n = omo_msg_size(data + off, len - off)) == 0) {
+			OMO_WARN("events_malformed", "bytes=%zu", len - off);
+			return;
+		} else
+			omo_core_take_event(sh->core, data + off, n);
+}
+
 typedef struct pending_reply {
 	omo_bus_msg *req;
 	size_t off, len;
@@ -137,7 +169,7 @@ static int64_t min64(int64_t a, int64_t b)
 static int serve(shell *sh)
 {
 	static pending_reply replies[BATCH_REQUESTS];
-	omo_buf out = {0}, hb = {0};
+	omo_buf out = {0}, hb = {0}, pub = {0};
 	int64_t next_tick = 0, next_hb = 0;
 
 	while (!stopping) {
@@ -176,8 +208,7 @@ static int serve(shell *sh)
 			            : faults_hit(&sh->faults, sh->faults.dup_event) ? 2
 			                                                            : 1;
 			for (int i = 0; i < times; i++)
-				omo_core_take_event(sh->core, omo_bus_msg_data(m),
-				                    omo_bus_msg_len(m));
+				take_events(sh, omo_bus_msg_data(m), omo_bus_msg_len(m));
 			omo_bus_msg_free(m);
 			n_events++;
 		}
@@ -200,10 +231,7 @@ static int serve(shell *sh)
 			                       replies[i].len) != OMO_E_OK)
 				OMO_WARN("reply_dropped", "bytes=%zu",
 				         replies[i].len); /* the requester resends */
-		const omo_buf *evs;
-		size_t n = omo_core_published(sh->core, &evs);
-		for (size_t i = 0; i < n; i++)
-			omo_sock_send(sh->pub, evs[i].data, evs[i].len);
+		publish(sh, &pub);
 		if (now >= next_hb) {
 			hb.len = 0;
 			if (omo_core_heartbeat_msg(sh->core, &hb) == OMO_E_OK)
@@ -213,6 +241,7 @@ static int serve(shell *sh)
 	}
 	omo_buf_fini(&out);
 	omo_buf_fini(&hb);
+	omo_buf_fini(&pub);
 	return 0;
 }
 

@@ -346,17 +346,38 @@ static omo_err fake_call(void *arg, const char *peer, const omo_msg *req, omo_ms
 		}
 		return c->result = fake_query(fk, q, reply);
 	}
-	case OMO_MSG_RESERVE: {
-		const omo_reserve *r = &req->body.reserve;
+	case OMO_MSG_RESERVE_MANY: {
+		/* One reservation per order routed in the batch; these tests route one. */
+		const omo_reserve_many *m = &req->body.reserve_many;
+		assert_int_equal(m->reservations_count, 1);
+		const omo_reserve *r = &m->reservations[0];
 		assert_true(r->lines_count <= 16);
 		c->order_id = r->order_id;
 		c->n_lines = r->lines_count;
 		memcpy(c->lines, r->lines, r->lines_count * sizeof(*r->lines));
-		if (fk->reserve_fail > 0) {
+		if (fk->reserve_fail > 0 && fk->reserve_code != OMO_E_OUT_OF_STOCK) {
 			fk->reserve_fail--;
 			return c->result = omo_fail(d, fk->reserve_code, "made to fail");
 		}
-		return c->result = fake_reserve(fk, r, reply, d);
+		omo_error_detail one = {0};
+		omo_err e = OMO_E_OUT_OF_STOCK;
+		if (fk->reserve_fail > 0) /* refused on its own, as inventory refuses one group */
+			fk->reserve_fail--;
+		else
+			e = fake_reserve(fk, r, reply, &one);
+		if (e == OMO_E_UNAVAILABLE) /* done, but the reply was lost */
+			return c->result = omo_fail(d, e, "%s", one.text);
+		omo_msg_fini(reply);
+		omo_msg_init(reply, OMO_MSG_RESERVE_RESULTS);
+		omo_reserve_result *res = omo_arena_alloc(&reply->arena, sizeof(*res));
+		res->order_id = r->order_id;
+		res->attempt = r->attempt;
+		if (e != OMO_E_OK)
+			snprintf(res->code, sizeof(res->code), "%s", omo_err_name(e));
+		reply->body.reserve_results.results = res;
+		reply->body.reserve_results.results_count = 1;
+		c->result = e; /* the reservation's outcome; the call itself succeeded */
+		return OMO_E_OK;
 	}
 	default:
 		fail_msg("router sent inventory a %s", omo_msg_name(req->type));
@@ -591,7 +612,7 @@ static void assert_reserve(const fx *f, int c, const omo_uuid *order, int64_t at
 	assert_true(c < f->fk.n_calls);
 	const call_rec *r = &f->fk.calls[c];
 	assert_string_equal(r->peer, "inventory");
-	assert_int_equal(r->type, OMO_MSG_RESERVE);
+	assert_int_equal(r->type, OMO_MSG_RESERVE_MANY);
 	assert_memory_equal(r->order_id.b, order->b, 16);
 	uint32_t total = 0;
 	for (uint32_t k = 0; k < n_parts; k++)
@@ -789,42 +810,36 @@ static void test_inventory_unavailable_retries_on_tick(void **state)
 	assert_routed(f, &id2, 1, OMO_SHIP_TO_HOME, parts, 1, 0);
 }
 
-static void test_out_of_stock_thrice_defers(void **state)
+static void test_out_of_stock_defers(void **state)
 {
 	fx *f = *state;
 	fake_stock(&f->fk, "SKU-0001", "DC-NJ", 10);
 	const char *lines[] = {"SKU-0001:2", NULL};
 	const want_part parts[] = {{"DC-NJ", OMO_NODE_WAREHOUSE, {{1, "SKU-0001", 2}}, 1}};
 
-	/* twice taken by someone else, the third try holds: routed at once */
-	f->fk.reserve_fail = 2;
+	/* refused: nothing said, tried again retry_ms later with the same attempt */
+	f->fk.reserve_fail = 1;
 	f->fk.reserve_code = OMO_E_OUT_OF_STOCK;
 	omo_uuid a = order_in(f, OMO_SHIP_TO_HOME, NULL, lines);
-	assert_int_equal(f->fk.n_calls, 6);
-	for (int i = 0; i < 6; i++)
-		assert_int_equal(f->fk.calls[i].type,
-		                 i % 2 ? OMO_MSG_RESERVE : OMO_MSG_STOCK_QUERY);
-	assert_reserve(f, 5, &a, 1, parts, 1);
-	assert_routed(f, &a, 1, OMO_SHIP_TO_HOME, parts, 1, 0);
-	assert_int_equal(f->next, INT64_MAX);
-
-	/* three times: deferred, nothing said, tried again retry_ms later */
-	f->fk.n_calls = 0;
-	f->fk.reserve_fail = 3;
-	omo_uuid b = order_in(f, OMO_SHIP_TO_HOME, NULL, lines);
-	assert_int_equal(f->fk.n_calls, 6);
-	for (int i = 0; i < 6; i++) {
-		assert_int_equal(f->fk.calls[i].type,
-		                 i % 2 ? OMO_MSG_RESERVE : OMO_MSG_STOCK_QUERY);
-		if (i % 2)
-			assert_int_equal(f->fk.calls[i].result, OMO_E_OUT_OF_STOCK);
-	}
+	assert_int_equal(f->fk.n_calls, 2);
+	assert_int_equal(f->fk.calls[0].type, OMO_MSG_STOCK_QUERY);
+	assert_int_equal(f->fk.calls[1].type, OMO_MSG_RESERVE_MANY);
+	assert_int_equal(f->fk.calls[1].result, OMO_E_OUT_OF_STOCK);
 	assert_int_equal(f->g.n, 0);
 	assert_int_equal(f->next, NOW + RETRY_US);
+
+	/* refused again at the retry: deferred again */
+	f->fk.reserve_fail = 1;
 	tick_at(f, NOW + RETRY_US);
-	assert_int_equal(f->fk.n_calls, 8);
-	assert_reserve(f, 7, &b, 1, parts, 1); /* deferring used up no attempt */
-	assert_routed(f, &b, 1, OMO_SHIP_TO_HOME, parts, 1, 0);
+	assert_int_equal(f->fk.n_calls, 4);
+	assert_int_equal(f->fk.calls[3].result, OMO_E_OUT_OF_STOCK);
+	assert_int_equal(f->g.n, 0);
+	assert_int_equal(f->next, NOW + 2 * RETRY_US);
+
+	tick_at(f, NOW + 2 * RETRY_US);
+	assert_int_equal(f->fk.n_calls, 6);
+	assert_reserve(f, 5, &a, 1, parts, 1); /* deferring used up no attempt */
+	assert_routed(f, &a, 1, OMO_SHIP_TO_HOME, parts, 1, 0);
 	assert_int_equal(f->next, INT64_MAX);
 }
 
@@ -1085,7 +1100,7 @@ int main(void)
 	    T(test_routes_split_order),
 	    T(test_fulfillment_ids_are_stable),
 	    T(test_inventory_unavailable_retries_on_tick),
-	    T(test_out_of_stock_thrice_defers),
+	    T(test_out_of_stock_defers),
 	    T(test_rejection_resources_elsewhere),
 	    T(test_max_attempts_unroutable),
 	    T(test_cancel_withdraws_open_parts),

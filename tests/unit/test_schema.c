@@ -180,6 +180,27 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		m->body.reserve.lines = reserve_lines;
 		m->body.reserve.lines_count = N(reserve_lines);
 		break;
+	case OMO_MSG_RESERVE_MANY: {
+		static omo_reserve groups[2];
+		for (int i = 0; i < 2; i++)
+			groups[i] = (omo_reserve){.order_id = uuid_of((uint8_t)(60 + i)),
+			                          .attempt = 3 + i,
+			                          .lines = reserve_lines,
+			                          .lines_count = N(reserve_lines)};
+		m->body.reserve_many.reservations = groups;
+		m->body.reserve_many.reservations_count = 2;
+		break;
+	}
+	case OMO_MSG_RESERVE_RESULTS: {
+		static omo_reserve_result results[2] = {
+		    {.attempt = 1, .code = "OUT_OF_STOCK", .detail = "SKU-0001 at DC-NJ short"},
+		    {.attempt = 2, .code = "NONE", .detail = "held"}};
+		results[0].order_id = uuid_of(62);
+		results[1].order_id = uuid_of(63);
+		m->body.reserve_results.results = results;
+		m->body.reserve_results.results_count = 2;
+		break;
+	}
 	case OMO_MSG_RELEASE: m->body.release.fulfillment_id = uuid_of(5); break;
 	case OMO_MSG_RECEIVE_STOCK:
 		strcpy(m->body.receive_stock.node, "DC-TX");
@@ -1459,12 +1480,13 @@ static void test_enums(void **state)
 static void test_message_descriptors(void **state)
 {
 	(void)state;
-	assert_int_equal(OMO_MSG_COUNT, 24);
+	assert_int_equal(OMO_MSG_COUNT, 26);
 	assert_string_equal(omo_msg_name(OMO_MSG_SUBMIT_ORDER), "submit_order");
 	assert_string_equal(omo_msg_name(OMO_MSG_FULFILLMENT_UPDATE), "fulfillment_update");
 	assert_string_equal(omo_msg_name(OMO_MSG_COUNT), "?");
 	assert_string_equal(omo_msg_descs[OMO_MSG_SUBMIT_ORDER].kind, "command");
 	assert_string_equal(omo_msg_descs[OMO_MSG_EVENTS].kind, "reply");
+	assert_string_equal(omo_msg_descs[OMO_MSG_GET_ORDER].kind, "query");
 	assert_string_equal(omo_msg_descs[OMO_MSG_HEARTBEAT].kind, "event");
 	assert_ptr_equal(omo_msg_descs[OMO_MSG_ORDER_VIEW].body, &omo_rec_order_view);
 	for (int t = 0; t < OMO_MSG_COUNT; t++) {
