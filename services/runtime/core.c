@@ -12,8 +12,13 @@
 #define FETCH_MAX       1000       /* events asked for per fetch */
 
 /* Tables of the core itself, after the service's own. */
-enum { T_OUTBOX, T_INBOX, T_REPLIES, T_META, N_CORE_TABLES };
-static const char *const core_tables[] = {"omo.outbox", "omo.inbox", "omo.replies", "omo.meta"};
+/* replies_by_time is a timer table (time stored + request id) for pruning replies. */
+enum { T_OUTBOX, T_INBOX, T_REPLIES, T_META, T_REPLY_TIMES, N_CORE_TABLES };
+static const char *const core_tables[] = {"omo.outbox", "omo.inbox", "omo.replies", "omo.meta",
+                                          "omo.reply_times"};
+
+#define HOUSEKEEPING_US 1000000 /* how often old events and replies are pruned */
+#define PRUNE_MAX       20000   /* rows deleted per housekeeping, so no batch stalls */
 
 struct omo_core {
 	const omo_handlers *h;
@@ -32,6 +37,8 @@ struct omo_core {
 	void *caller_arg;
 	omo_clock_fn clock;
 	void *clock_arg;
+	omo_core_limits limits;
+	int64_t next_housekeeping;
 };
 
 typedef struct inbox_row {
@@ -69,6 +76,9 @@ omo_err omo_core_open(omo_core **cp, const omo_handlers *h, void *app, const cha
 	    getenv("OMO_PLANT") && strcmp(getenv("OMO_PLANT"), "skip_dedupe") == 0;
 	c->base = h->n_tables;
 	c->clock = wall_clock;
+	c->limits = (omo_core_limits){.retain_events = 1000000,
+	                              .retain_replies_us = 86400LL * 1000000,
+	                              .map_max_bytes = (size_t)64 << 30};
 	for (unsigned i = 0; i < h->n_tables; i++)
 		names[i] = h->tables[i];
 	for (unsigned i = 0; i < N_CORE_TABLES; i++)
@@ -126,6 +136,11 @@ void omo_core_set_caller(omo_core *c, omo_caller_fn fn, void *arg)
 	c->caller_arg = arg;
 }
 
+void omo_core_set_limits(omo_core *c, const omo_core_limits *l)
+{
+	c->limits = *l;
+}
+
 void omo_core_set_clock(omo_core *c, omo_clock_fn fn, void *arg)
 {
 	c->clock = fn;
@@ -146,6 +161,20 @@ void omo_core_latest(omo_core *c, uint64_t *epoch, uint64_t *seq)
 {
 	*epoch = c->epoch;
 	*seq = c->committed_seq;
+}
+
+/* grow_if_full doubles the map after a batch that found it full: the
+ * requests refused with STORE_FULL (retryable) succeed when tried again. */
+static void grow_if_full(omo_core *c)
+{
+	if (!omo_store_filled(c->store))
+		return;
+	omo_err e = omo_store_grow(c->store, c->limits.map_max_bytes);
+	if (e == OMO_E_OK)
+		OMO_WARN("store_grown", "service=%s", c->h->name);
+	else
+		OMO_ERROR("store_full", "service=%s max_bytes=%zu", c->h->name,
+		          c->limits.map_max_bytes);
 }
 
 omo_err omo_core_begin(omo_core *c)
@@ -171,6 +200,7 @@ omo_err omo_core_commit(omo_core *c)
 	}
 	e = omo_txn_commit(c->batch);
 	c->batch = NULL;
+	grow_if_full(c);
 	if (e != OMO_E_OK) {
 		c->seq = c->committed_seq;
 		c->n_pending = 0;
@@ -187,6 +217,7 @@ void omo_core_abort(omo_core *c)
 		return;
 	omo_txn_abort(c->batch);
 	c->batch = NULL;
+	grow_if_full(c);
 	c->seq = c->committed_seq;
 	c->n_pending = 0;
 }
@@ -407,6 +438,7 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 		/* Stored with the effect, in the same batch: a retry finds it. */
 		omo_put(c->batch, c->base + T_REPLIES, req.id.b, 16, out->data + start,
 		        out->len - start);
+		omo_timer_set(c->batch, c->base + T_REPLY_TIMES, s.ctx.now_us, &req.id);
 	}
 	omo_msg_fini(&reply);
 	omo_msg_fini(&req);
@@ -529,8 +561,43 @@ void omo_core_take_event(omo_core *c, const void *data, size_t len)
 		omo_core_event(c, data, len, &gap);
 }
 
+/* prune drops events beyond retention and replies older than it. */
+static void prune(omo_core *c, int64_t now)
+{
+	omo_val k, v;
+	int n = 0;
+	uint64_t keep_from = c->committed_seq > (uint64_t)c->limits.retain_events
+	                         ? c->committed_seq - (uint64_t)c->limits.retain_events + 1
+	                         : 1;
+	while (n < PRUNE_MAX && omo_first(c->batch, c->base + T_OUTBOX, &k, &v) == OMO_E_OK &&
+	       k.len == 8 && omo_be64_get(k.data) < keep_from) {
+		uint8_t key[8];
+		memcpy(key, k.data, 8);
+		if (omo_del(c->batch, c->base + T_OUTBOX, key, 8) != OMO_E_OK)
+			break;
+		n++;
+	}
+	omo_uuid ids[256];
+	int taken;
+	while (n < PRUNE_MAX &&
+	       (taken = omo_timer_take(c->batch, c->base + T_REPLY_TIMES,
+	                               now - c->limits.retain_replies_us, ids, 256)) > 0) {
+		for (int i = 0; i < taken; i++)
+			omo_del(c->batch, c->base + T_REPLIES, ids[i].b, 16);
+		n += taken;
+	}
+	int dead = omo_store_reader_check(c->store);
+	if (dead > 0)
+		OMO_WARN("stale_readers_cleared", "count=%d", dead);
+}
+
 int64_t omo_core_tick(omo_core *c)
 {
+	int64_t now = omo_core_now(c);
+	if (now >= c->next_housekeeping) {
+		prune(c, now);
+		c->next_housekeeping = now + HOUSEKEEPING_US;
+	}
 	step s;
 	int64_t next = INT64_MAX;
 	if (c->h->on_tick == NULL || step_begin(c, &s) != OMO_E_OK)

@@ -63,6 +63,15 @@ omo_err omo_core_open(omo_core **cp, const omo_handlers *h, void *app, const cha
 void omo_core_close(omo_core *c);
 void omo_core_set_caller(omo_core *c, omo_caller_fn fn, void *arg);
 void omo_core_set_clock(omo_core *c, omo_clock_fn fn, void *arg);
+
+/* What the core keeps and how far its store may grow (defaults: 1,000,000
+ * events, replies for a day, map up to 64 GiB). */
+typedef struct omo_core_limits {
+	int64_t retain_events;     /* newest events kept in the outbox */
+	int64_t retain_replies_us; /* age after which a stored reply is dropped */
+	size_t map_max_bytes;
+} omo_core_limits;
+void omo_core_set_limits(omo_core *c, const omo_core_limits *l);
 int64_t omo_core_now(omo_core *c);
 const char *omo_core_name(const omo_core *c);
 

@@ -266,6 +266,11 @@ int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, vo
 	if (e != OMO_E_OK)
 		goto out;
 	omo_core_set_caller(sh.core, shell_call, &sh);
+	omo_core_set_limits(sh.core, &(omo_core_limits){
+	                                 .retain_events = cfg->retain_events,
+	                                 .retain_replies_us = cfg->retain_replies_s * 1000000,
+	                                 .map_max_bytes = (size_t)cfg->map_max_mb << 20,
+	                             });
 	omo_endpoint(url, sizeof(url), cfg->run_dir, h->name, "rep");
 	if ((e = omo_sock_listen(&sh.rep, OMO_REP, url, &d)) != OMO_E_OK)
 		goto out;

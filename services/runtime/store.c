@@ -11,6 +11,8 @@
 
 struct omo_store {
 	MDB_env *env;
+	size_t map_bytes;
+	bool full; /* a write met MDB_MAP_FULL */
 	MDB_dbi dbi[MAX_TABLES];
 	unsigned n_tables;
 };
@@ -81,6 +83,7 @@ omo_err omo_store_open(omo_store **sp, const char *dir, const char *const *table
 		goto fail;
 	}
 	s->n_tables = n;
+	s->map_bytes = map_bytes;
 	*sp = s;
 	return OMO_E_OK;
 fail:
@@ -99,6 +102,32 @@ void omo_store_close(omo_store *s)
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	free(s);
+}
+
+bool omo_store_filled(omo_store *s)
+{
+	bool full = s->full;
+	s->full = false;
+	return full;
+}
+
+omo_err omo_store_grow(omo_store *s, size_t max_bytes)
+{
+	size_t want = s->map_bytes * 2 < max_bytes ? s->map_bytes * 2 : max_bytes;
+	if (want <= s->map_bytes)
+		return OMO_E_STORE_FULL;
+	int rc = mdb_env_set_mapsize(s->env, want);
+	if (rc != 0)
+		return map_rc(rc);
+	s->map_bytes = want;
+	return OMO_E_OK;
+}
+
+int omo_store_reader_check(omo_store *s)
+{
+	int dead = 0;
+	mdb_reader_check(s->env, &dead);
+	return dead;
 }
 
 omo_err omo_txn_begin(omo_store *s, omo_txn *parent, bool write, omo_txn **tp)
@@ -120,6 +149,8 @@ omo_err omo_txn_begin(omo_store *s, omo_txn *parent, bool write, omo_txn **tp)
 omo_err omo_txn_commit(omo_txn *t)
 {
 	int rc = mdb_txn_commit(t->txn);
+	if (rc == MDB_MAP_FULL)
+		t->store->full = true;
 	free(t);
 	return map_rc(rc);
 }
@@ -154,7 +185,10 @@ omo_err omo_put(omo_txn *t, omo_table tb, const void *key, size_t klen, const vo
                 size_t vlen)
 {
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-	return map_rc(mdb_put(t->txn, dbi(t, tb), &k, &v, 0));
+	int rc = mdb_put(t->txn, dbi(t, tb), &k, &v, 0);
+	if (rc == MDB_MAP_FULL)
+		t->store->full = true;
+	return map_rc(rc);
 }
 
 omo_err omo_del(omo_txn *t, omo_table tb, const void *key, size_t klen)
@@ -185,14 +219,14 @@ omo_err omo_scan(omo_txn *t, omo_table tb, const void *prefix, size_t plen, cons
 	return rc == 0 || rc == MDB_NOTFOUND ? OMO_E_OK : map_rc(rc);
 }
 
-omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val)
+static omo_err edge(omo_txn *t, omo_table tb, omo_val *key, omo_val *val, MDB_cursor_op op)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
 	int rc = mdb_cursor_open(t->txn, dbi(t, tb), &c);
 	if (rc != 0)
 		return map_rc(rc);
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	rc = mdb_cursor_get(c, &k, &v, op);
 	if (rc == 0) {
 		key->data = k.mv_data;
 		key->len = k.mv_size;
@@ -201,6 +235,16 @@ omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val)
 	}
 	mdb_cursor_close(c);
 	return map_rc(rc);
+}
+
+omo_err omo_first(omo_txn *t, omo_table tb, omo_val *key, omo_val *val)
+{
+	return edge(t, tb, key, val, MDB_FIRST);
+}
+
+omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val)
+{
+	return edge(t, tb, key, val, MDB_LAST);
 }
 
 static void timer_key(uint8_t k[24], int64_t at, const omo_uuid *id)

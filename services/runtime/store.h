@@ -37,6 +37,14 @@ omo_err omo_store_open(omo_store **sp, const char *dir, const char *const *table
 /* omo_store_close closes s; every transaction must have ended. NULL is fine. */
 void omo_store_close(omo_store *s);
 
+/* omo_store_filled tells whether a write found the map full since the last call. */
+bool omo_store_filled(omo_store *s);
+/* omo_store_grow doubles the map, up to max_bytes; no transaction may be open.
+ * Returns OMO_E_STORE_FULL if it is at max_bytes already. */
+omo_err omo_store_grow(omo_store *s, size_t max_bytes);
+/* omo_store_reader_check clears reader slots of dead processes; returns how many. */
+int omo_store_reader_check(omo_store *s);
+
 /* omo_txn_begin starts a transaction, nested in parent if not NULL. */
 omo_err omo_txn_begin(omo_store *s, omo_txn *parent, bool write, omo_txn **tp);
 /* omo_txn_commit ends t, keeping its writes; t is freed either way. STORE_FULL if the map is full.
@@ -57,6 +65,8 @@ omo_err omo_del(omo_txn *t, omo_table tb, const void *key, size_t klen);
 typedef int (*omo_scan_cb)(void *arg, const omo_val *key, const omo_val *val);
 omo_err omo_scan(omo_txn *t, omo_table tb, const void *prefix, size_t plen, const void *from,
                  size_t flen, omo_scan_cb fn, void *arg);
+/* omo_first finds the least key of a table. OMO_E_NOT_FOUND if empty. */
+omo_err omo_first(omo_txn *t, omo_table tb, omo_val *key, omo_val *val);
 /* omo_last finds the greatest key of a table. OMO_E_NOT_FOUND if empty. */
 omo_err omo_last(omo_txn *t, omo_table tb, omo_val *key, omo_val *val);
 

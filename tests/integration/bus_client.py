@@ -35,6 +35,7 @@ class Stack:
         self.run = os.path.join(self.dir, "run")
         os.makedirs(self.run)
         self.procs = []
+        self.argv = {}
         common = ["--run_dir=" + self.run, "--network_dir=" + NETWORK, "--log_level=warn"]
         services = [
             ("omo-inventory", "inventory", ["--seed_stock=" + os.path.join(NETWORK, "stock.csv")]),
@@ -46,11 +47,25 @@ class Stack:
         ]
         for exe, name, extra in services:
             data = "--data_dir=" + os.path.join(self.dir, "data", name)
-            log = open(os.path.join(self.dir, name + ".log"), "w")
-            self.procs.append(subprocess.Popen([os.path.join(BIN, exe), data] + common + extra,
-                                               stdout=log, stderr=log))
+            self.argv[name] = [os.path.join(BIN, exe), data] + common + extra
+            self.procs.append(self.spawn(name))
         for _, name, _ in services:
             self.wait_ready(name)
+
+    def spawn(self, name):
+        log = open(os.path.join(self.dir, name + ".log"), "a")
+        return subprocess.Popen(self.argv[name], stdout=log, stderr=log)
+
+    def kill9(self, name):
+        """Kills a service as a crash or power cut would; returns its index."""
+        i = list(self.argv).index(name)
+        self.procs[i].send_signal(signal.SIGKILL)
+        self.procs[i].wait()
+        return i
+
+    def restart(self, name, index):
+        self.procs[index] = self.spawn(name)
+        self.wait_ready(name)
 
     def wait_ready(self, service):
         deadline = time.time() + 10
@@ -146,6 +161,37 @@ def accepted_events(s):
     return sum(msgpack.unpackb(e["bytes"], raw=False)["type"] == "order_accepted" for e in body["events"])
 
 
+def wait_status(s, oid, want, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        view = s.call("orders", "get_order", {"order_id": oid})["body"]
+        if view["status"] == want:
+            return view
+        time.sleep(0.05)
+    raise AssertionError("order is %s, not %s" % (view["status"], want))
+
+
+def case_edge_keeps_working(s):
+    """With the centre down, nodes go on working; the centre catches up after."""
+    nodes = ("node-manufacturer", "node-warehouse", "node-store")
+    oid = s.call("orders", "submit_order", order("edge-1"))["body"]["order_id"]
+    deadline = time.time() + 10
+    while sum(s.latest_seq(n) for n in nodes) < 2 and time.time() < deadline:
+        time.sleep(0.005)  # until both parts are accepted by their nodes
+    before = sum(s.latest_seq(n) for n in nodes)
+    down = [(name, s.kill9(name)) for name in ("orders", "router")]
+    time.sleep(1.0)  # shipped and delivered meanwhile (50 + 100 ms)
+    after = sum(s.latest_seq(n) for n in nodes)
+    expect(before == 2 and after == 6,
+           "nodes did not finish their work without the centre (%d -> %d events)" % (before, after))
+    for name, index in down:
+        s.restart(name, index)
+    view = wait_status(s, oid, "completed")
+    events = [h["event"] for h in view["history"]]
+    expect(events.count("shipped") == 2 and events.count("delivered") == 2,
+           "the centre did not catch up exactly once: %s" % events)
+
+
 def case_idempotent(s):
     a = s.call("orders", "submit_order", order("same-key"))
     b = s.call("orders", "submit_order", order("same-key"))
@@ -180,7 +226,8 @@ def lines(*ls):
 
 CASES = {
     "submit_and_deliver": case_submit_and_deliver,
-    "idempotent": case_idempotent,
+        "idempotent": case_idempotent,
+    "edge_keeps_working": case_edge_keeps_working,
     "malformed_msgpack": bad(raw(b"\x85\xa4type\xc1\xff"), "MALFORMED"),
     "not_a_map": bad(raw(msgpack.packb([1, 2, 3])), "WRONG_TYPE"),
     "unknown_type": bad(lambda s: s.call("orders", "launch_rocket", {}), "UNKNOWN_TYPE"),
@@ -204,8 +251,14 @@ def main():
     stack = Stack()
     try:
         CASES[CASE](stack)
-    finally:
+    except BaseException:
+        import traceback
+        traceback.print_exc()  # the case's own failure first, whatever stopping says
+        for name in stack.argv:
+            sys.stderr.write("--- %s.log\n%s" % (name, open(os.path.join(stack.dir, name + ".log")).read()[-2000:]))
         stack.stop()
+        sys.exit(1)
+    stack.stop()
     print("bus_client %s: ok" % CASE)
 
 

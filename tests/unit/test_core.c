@@ -1026,6 +1026,82 @@ static void test_invalid_events_are_ignored(void **state)
 	omo_buf_fini(&junk);
 }
 
+/* housekeeping runs the core's tick (pruning) in a batch of its own. */
+static void housekeeping(omo_core *c)
+{
+	begin(c);
+	omo_core_tick(c);
+	commit(c);
+}
+
+static void test_outbox_keeps_only_retained_events(void **state)
+{
+	fx *f = *state;
+	omo_core_set_limits(f->prod, &(omo_core_limits){.retain_events = 5,
+	                                                .retain_replies_us = 1000000000,
+	                                                .map_max_bytes = 1u << 30});
+	for (int i = 0; i < 4; i++) {
+		evs e = produce(f, 5);
+		evs_fini(&e);
+	}
+	f->now += 2000000; /* housekeeping is due */
+	housekeeping(f->prod);
+	omo_msg r;
+	begin(f->prod);
+	omo_buf req = fetch(epoch_of(f->prod), 1, 100);
+	omo_buf out = call(f->prod, &req, &r);
+	commit(f->prod);
+	/* 1..15 are gone: a follower that far behind hears so (no events, latest 20). */
+	assert_int_equal(r.type, OMO_MSG_EVENTS);
+	assert_int_equal(r.body.events.events_count, 0);
+	assert_true(r.body.events.latest_seq == 20);
+	omo_msg_fini(&r);
+	omo_buf_fini(&out);
+	omo_buf_fini(&req);
+	begin(f->prod);
+	req = fetch(epoch_of(f->prod), 16, 100);
+	out = call(f->prod, &req, &r);
+	commit(f->prod);
+	assert_int_equal(r.body.events.events_count, 5);
+	omo_msg_fini(&r);
+	omo_buf_fini(&out);
+	omo_buf_fini(&req);
+	/* the sequence goes on from 20 after a restart, with the old events gone */
+	omo_core_close(f->prod);
+	f->prod = open_core(f, &shop, &f->pa, f->pdir);
+	assert_true(seq_of(f->prod) == 20);
+}
+
+static void test_replies_dropped_after_retention(void **state)
+{
+	fx *f = *state;
+	omo_core_set_limits(f->prod, &(omo_core_limits){.retain_events = 1000,
+	                                                .retain_replies_us = 60000000,
+	                                                .map_max_bytes = 1u << 30});
+	omo_buf req = submit("kept-a-minute", 1, NULL);
+	begin(f->prod);
+	omo_buf first = call(f->prod, &req, NULL);
+	commit(f->prod);
+	f->now += 30000000; /* within retention: the stored reply answers */
+	housekeeping(f->prod);
+	begin(f->prod);
+	omo_buf again = call(f->prod, &req, NULL);
+	commit(f->prod);
+	assert_int_equal(again.len, first.len);
+	assert_memory_equal(again.data, first.data, first.len);
+	assert_int_equal(f->pa.requests, 1);
+	f->now += 61000000; /* beyond it: pruned, so the handler sees the request again */
+	housekeeping(f->prod);
+	begin(f->prod);
+	omo_buf late = call(f->prod, &req, NULL);
+	commit(f->prod);
+	assert_int_equal(f->pa.requests, 2);
+	omo_buf_fini(&late);
+	omo_buf_fini(&again);
+	omo_buf_fini(&first);
+	omo_buf_fini(&req);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1047,6 +1123,8 @@ int main(void)
 	    T(test_heartbeat_reveals_missed_events),
 	    T(test_new_epoch_is_followed_from_its_start),
 	    T(test_invalid_events_are_ignored),
+	    T(test_outbox_keeps_only_retained_events),
+	    T(test_replies_dropped_after_retention),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

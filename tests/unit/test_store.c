@@ -646,9 +646,48 @@ static void test_store_full_single_put(void **state)
 	rm_rf(dir);
 }
 
+/* A full map grows (doubling, up to a bound) and the refused write then fits. */
+static void test_full_map_grows(void **state)
+{
+	char dir[64] = "/tmp/omo-test-grow-XXXXXX";
+	omo_store *s;
+	omo_error_detail d = {0};
+	static uint8_t value[4000];
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(omo_store_open(&s, dir, tables, N(tables), 1 * MiB, true, &d), OMO_E_OK);
+	assert_false(omo_store_filled(s));
+	uint32_t key = 0;
+	omo_err e = OMO_E_OK;
+	while (e == OMO_E_OK && key < 10000) {
+		omo_txn *t = begin(s, NULL, true);
+		uint8_t k[8];
+		omo_be64_put(k, key);
+		if ((e = omo_put(t, T_A, k, 8, value, sizeof(value))) == OMO_E_OK)
+			e = omo_txn_commit(t);
+		else
+			omo_txn_abort(t);
+		key += e == OMO_E_OK;
+	}
+	assert_int_equal(e, OMO_E_STORE_FULL);
+	assert_true(omo_store_filled(s));
+	assert_false(omo_store_filled(s)); /* reported once */
+	assert_int_equal(omo_store_grow(s, 2 * MiB), OMO_E_OK);
+	assert_int_equal(omo_store_grow(s, 2 * MiB), OMO_E_STORE_FULL); /* at its bound */
+	omo_txn *t = begin(s, NULL, true);
+	uint8_t k[8];
+	omo_be64_put(k, key);
+	assert_int_equal(omo_put(t, T_A, k, 8, value, sizeof(value)), OMO_E_OK);
+	assert_int_equal(omo_txn_commit(t), OMO_E_OK);
+	assert_int_equal(omo_store_reader_check(s), 0);
+	omo_store_close(s);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_full_map_grows),
 	    cmocka_unit_test_setup_teardown(test_put_get_del, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_abort_drops_writes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_prefix, setup, teardown),
