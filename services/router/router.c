@@ -68,6 +68,7 @@ void router_fulfillment_id(const omo_uuid *order, int64_t attempt, const char *n
 	h2 = fnv(fnv(fnv(h2, node, strlen(node)), &attempt, sizeof(attempt)), order->b, 16);
 	omo_be64_put(out->b, h1);
 	omo_be64_put(out->b + 8, h2);
+	memcpy(out->b, order->b, 6); /* the order's time first: stored near each other */
 	out->b[6] =
 	    (uint8_t)((out->b[6] & 0x0f) | 0x80); /* UUID version 8: made by the application */
 	out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80); /* RFC 9562 variant */

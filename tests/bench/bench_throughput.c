@@ -80,11 +80,11 @@ static void deep_network(void)
 {
 	char cmd[2048];
 	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p %s/net && cp %s/simulators/scenarios/demo/nodes.csv "
-		 "%s/simulators/scenarios/demo/skus.csv %s/net/ && "
-		 "awk -F, 'NR==1{print;next}{print $1\",\"$2\",1000000000\"}' "
-		 "%s/simulators/scenarios/demo/stock.csv > %s/net/stock.csv",
-		 state, src_dir, src_dir, state, src_dir, state);
+	         "mkdir -p %s/net && cp %s/simulators/scenarios/demo/nodes.csv "
+	         "%s/simulators/scenarios/demo/skus.csv %s/net/ && "
+	         "awk -F, 'NR==1{print;next}{print $1\",\"$2\",1000000000\"}' "
+	         "%s/simulators/scenarios/demo/stock.csv > %s/net/stock.csv",
+	         state, src_dir, src_dir, state, src_dir, state);
 	if (system(cmd) != 0)
 		exit(1);
 }
@@ -124,7 +124,7 @@ static void *client_main(void *arg)
 			memset(&lines[l], 0, sizeof(lines[l]));
 			lines[l].line_no = l + 1;
 			snprintf(lines[l].sku, sizeof(lines[l].sku), "SKU-%04u",
-				 1 + (unsigned)((rng % 180 + 61 * l) % 180));
+			         1 + (unsigned)((rng % 180 + 61 * l) % 180));
 			lines[l].quantity = 1;
 		}
 		o->lines = lines;
@@ -135,7 +135,8 @@ static void *client_main(void *arg)
 		if (e == OMO_E_OK)
 			c->accepted++;
 		else if (c->failed++ == 0)
-			fprintf(stderr, "client %d: order %d: %s %s\n", c->id, i, omo_err_name(e), d.text);
+			fprintf(stderr, "client %d: order %d: %s %s\n", c->id, i, omo_err_name(e),
+			        d.text);
 		omo_msg_fini(&reply);
 	}
 	omo_sock_close(s);
@@ -157,7 +158,7 @@ static int routed_since(omo_sock *router, int64_t *next)
 	for (uint32_t i = 0; i < reply.body.events.events_count; i++) {
 		omo_msg ev;
 		if (omo_msg_decode(reply.body.events.events[i].bytes,
-				   reply.body.events.events[i].bytes_len, &ev, &d) == OMO_E_OK &&
+		                   reply.body.events.events[i].bytes_len, &ev, &d) == OMO_E_OK &&
 		    ev.type == OMO_MSG_ORDER_ROUTED && ev.body.order_routed.attempt == 1)
 			n++;
 		omo_msg_fini(&ev);
@@ -176,7 +177,8 @@ int main(int argc, char **argv)
 		n_clients = atoi(argv[2]);
 	snprintf(bin_dir, sizeof(bin_dir), "%s", argv[0]);
 	*strrchr(bin_dir, '/') = '\0';
-	snprintf(src_dir, sizeof(src_dir), "%s", getenv("OMO_SOURCE_DIR") ? getenv("OMO_SOURCE_DIR") : ".");
+	snprintf(src_dir, sizeof(src_dir), "%s",
+	         getenv("OMO_SOURCE_DIR") ? getenv("OMO_SOURCE_DIR") : ".");
 	snprintf(state, sizeof(state), "/tmp/omo-bench-XXXXXX");
 	if (mkdtemp(state) == NULL)
 		return 1;
@@ -189,8 +191,9 @@ int main(int argc, char **argv)
 	}
 	double raw = raw_commit_rate();
 
-	snprintf(cmd, sizeof(cmd), "%s/omo --state=%s --network=%s up --pick_ms=600000 --log_level=warn",
-		 bin_dir, state, netdir);
+	snprintf(cmd, sizeof(cmd),
+	         "%s/omo --state=%s --network=%s up --pick_ms=600000 --log_level=warn", bin_dir,
+	         state, netdir);
 	if (run(cmd) != 0) {
 		fprintf(stderr, "omo up failed; see %s\n", state);
 		return 1;
@@ -200,8 +203,9 @@ int main(int argc, char **argv)
 	int64_t *lat = calloc((size_t)n_orders, sizeof(*lat));
 	int64_t start = now_us();
 	for (int i = 0; i < n_clients; i++) {
-		cl[i] = (client){.id = i, .from = n_orders * i / n_clients,
-				 .to = n_orders * (i + 1) / n_clients};
+		cl[i] = (client){.id = i,
+		                 .from = n_orders * i / n_clients,
+		                 .to = n_orders * (i + 1) / n_clients};
 		cl[i].lat = lat + cl[i].from;
 		pthread_create(&th[i], NULL, client_main, &cl[i]);
 	}

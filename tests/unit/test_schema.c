@@ -1526,7 +1526,17 @@ static void test_uuid(void **state)
 	omo_uuid_generate(&w);
 	assert_false(omo_uuid_is_nil(&v));
 	assert_memory_not_equal(v.b, w.b, 16);
-	assert_int_equal(v.b[6] >> 4, 4); /* random (version 4) */
+	assert_int_equal(v.b[6] >> 4, 7); /* time-ordered (version 7) */
+	assert_int_equal(v.b[8] >> 6, 2); /* RFC 9562 variant */
+	/* Later ids sort after earlier ones (milliseconds first), and none repeats. */
+	omo_uuid prev = w;
+	for (int i = 0; i < 100000; i++) {
+		omo_uuid next;
+		omo_uuid_generate(&next);
+		assert_true(memcmp(next.b, prev.b, 6) >= 0);
+		assert_memory_not_equal(next.b, prev.b, 16);
+		prev = next;
+	}
 }
 
 static void test_buf_and_arena(void **state)
