@@ -160,6 +160,7 @@ OMO_ENUM_LIST(X_ENUM_DESC)
 
 #define X_FIELD_DESC(R, KIND, f, arg, mn, mx, flags, fdoc)                                         \
 	{.name = #f,                                                                               \
+	 .name_len = sizeof(#f) - 1,                                                               \
 	 .doc = fdoc,                                                                              \
 	 .kind = OMO_K_##KIND,                                                                     \
 	 .required = X_REQ_##flags,                                                                \
@@ -425,7 +426,8 @@ static omo_err enc_rec(msgpack_packer *pk, const omo_rec_desc *desc, const void 
 	for (uint32_t i = 0; i < desc->n_fields; i++) {
 		const omo_field_desc *f = &desc->fields[i];
 		int old = path_field(p, f);
-		pk_str(pk, f->name);
+		msgpack_pack_str(pk, f->name_len);
+		msgpack_pack_str_body(pk, f->name, f->name_len);
 		omo_err e = enc_field(pk, f, rec, p, d);
 		path_pop(p, old);
 		if (e != OMO_E_OK)
@@ -711,7 +713,9 @@ static omo_err dec_rec(const msgpack_object *o, const omo_rec_desc *desc, void *
 			return omo_fail(d, OMO_E_WRONG_TYPE, "%s: a key is not a string",
 			                p->depth ? path_str(p) : desc->name);
 		for (j = 0; j < desc->n_fields && f == NULL; j++)
-			if (key_is(&kv->key, desc->fields[j].name))
+			if (kv->key.via.str.size == desc->fields[j].name_len &&
+			    memcmp(kv->key.via.str.ptr, desc->fields[j].name,
+			           desc->fields[j].name_len) == 0)
 				f = &desc->fields[j];
 		if (f == NULL)
 			return omo_fail(

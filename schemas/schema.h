@@ -137,6 +137,7 @@ typedef enum omo_kind {
 
 typedef struct omo_field_desc {
 	const char *name; /* msgpack and JSON key */
+	uint32_t name_len;
 	const char *doc;
 	omo_kind kind;
 	bool required;
