@@ -5,6 +5,7 @@
 #include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/http/http.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -221,4 +222,92 @@ omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_deta
 void omo_endpoint(char *out, size_t n, const char *run_dir, const char *service, const char *kind)
 {
 	snprintf(out, n, "ipc://%s/%s.%s", run_dir, service, kind);
+}
+
+/* ---- HTTP -------------------------------------------------------------- */
+
+#define HTTP_PATHS 8
+
+struct omo_http {
+	nng_http_server *server;
+	omo_http_page_fn page;
+	void *arg;
+	int port;
+};
+
+static void http_cb(nng_aio *aio)
+{
+	nng_http_req *req = nng_aio_get_input(aio, 0);
+	nng_http_handler *h = nng_aio_get_input(aio, 1);
+	omo_http *srv = nng_http_handler_get_data(h);
+	nng_http_res *res;
+	omo_buf body = {0};
+	const char *type = "text/plain; charset=utf-8";
+	if (nng_http_res_alloc(&res) != 0) {
+		nng_aio_finish(aio, NNG_ENOMEM);
+		return;
+	}
+	int status = srv->page(srv->arg, nng_http_req_get_uri(req), &body, &type);
+	nng_http_res_set_status(res, (uint16_t)status);
+	nng_http_res_set_header(res, "Content-Type", type);
+	nng_http_res_copy_data(res, body.data ? (void *)body.data : "", body.len);
+	omo_buf_fini(&body);
+	nng_aio_set_output(aio, 0, res);
+	nng_aio_finish(aio, 0);
+}
+
+omo_err omo_http_open(omo_http **hp, const char *addr, const char *const *paths, unsigned n,
+                      omo_http_page_fn page, void *arg, omo_error_detail *d)
+{
+	char url[300];
+	nng_url *u = NULL;
+	nng_sockaddr sa;
+	omo_http *h = calloc(1, sizeof(*h));
+	int rv;
+	*hp = NULL;
+	if (h == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	h->page = page;
+	h->arg = arg;
+	snprintf(url, sizeof(url), "http://%s", addr);
+	if ((rv = nng_url_parse(&u, url)) != 0 || (rv = nng_http_server_hold(&h->server, u)) != 0)
+		goto fail;
+	for (unsigned i = 0; i < n && i < HTTP_PATHS; i++) {
+		nng_http_handler *hd;
+		if ((rv = nng_http_handler_alloc(&hd, paths[i], http_cb)) != 0)
+			goto fail;
+		nng_http_handler_set_data(hd, h, NULL);
+		if ((rv = nng_http_server_add_handler(h->server, hd)) != 0) {
+			nng_http_handler_free(hd);
+			goto fail;
+		}
+	}
+	if ((rv = nng_http_server_start(h->server)) != 0)
+		goto fail;
+	if (nng_http_server_get_addr(h->server, &sa) == 0 && sa.s_family == NNG_AF_INET)
+		h->port = ((sa.s_in.sa_port & 0xff) << 8) | (sa.s_in.sa_port >> 8);
+	nng_url_free(u);
+	*hp = h;
+	return OMO_E_OK;
+fail:
+	if (h->server != NULL)
+		nng_http_server_release(h->server);
+	if (u != NULL)
+		nng_url_free(u);
+	free(h);
+	return fail_nng(d, rv, "http on", addr);
+}
+
+int omo_http_port(omo_http *h)
+{
+	return h->port;
+}
+
+void omo_http_close(omo_http *h)
+{
+	if (h == NULL)
+		return;
+	nng_http_server_stop(h->server);
+	nng_http_server_release(h->server);
+	free(h);
 }

@@ -53,6 +53,23 @@ omo_err omo_sock_send(omo_sock *s, const void *data, size_t len);
  */
 omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_detail *d);
 
+/*
+ * A small HTTP server (nng's own) for /metrics and health checks. page is
+ * called on nng's threads, concurrently with everything else: it must only
+ * read what is safe to read from another thread. It writes the body to out,
+ * sets *content_type, and returns the HTTP status.
+ */
+typedef struct omo_http omo_http;
+typedef int (*omo_http_page_fn)(void *arg, const char *path, omo_buf *out,
+                                const char **content_type);
+/* omo_http_open serves paths at addr ("host:port"; port 0 picks a free one). */
+omo_err omo_http_open(omo_http **hp, const char *addr, const char *const *paths, unsigned n,
+                      omo_http_page_fn page, void *arg, omo_error_detail *d);
+/* omo_http_port returns the port the server listens on. */
+int omo_http_port(omo_http *h);
+/* omo_http_close stops the server; NULL is fine. */
+void omo_http_close(omo_http *h);
+
 /* omo_bus_interrupt makes calls under way give up (UNAVAILABLE) within a
  * tenth of a second, so a service can stop promptly. Async-signal-safe. */
 void omo_bus_interrupt(void);

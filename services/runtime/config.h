@@ -42,7 +42,10 @@ typedef struct omo_option {
 	X(T, INT, map_mb, "1024", "LMDB map size in MiB at start")                                 \
 	X(T, INT, map_max_mb, "65536", "the map doubles when full, up to this; then STORE_FULL")   \
 	X(T, INT, retain_events, "1000000", "events kept in the outbox for followers to fetch")    \
-	X(T, INT, retain_replies_s, "86400", "how long a command's reply is kept for its retries")
+	X(T, INT, retain_replies_s, "86400", "how long a command's reply is kept for its retries") \
+	X(T, STR, http, "127.0.0.1:0",                                                             \
+	  "address of /metrics, /healthz and /readyz (port 0: any free one, written to "           \
+	  "<run_dir>/<service>.http); empty: none")
 
 /*
  * omo_config_load fills cfg from the layers above. On a bad option or value

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -39,7 +40,24 @@ struct omo_core {
 	void *clock_arg;
 	omo_core_limits limits;
 	int64_t next_housekeeping;
+	struct {
+		uint64_t requests[OMO_MSG_COUNT + 1]; /* the last: undecodable */
+		uint64_t errors[OMO_E_COUNT];
+		uint64_t applied, duplicates, gaps, invalid, batches, published;
+		uint64_t commit_le[11]; /* commits at or under each bound of commit_bounds */
+		double commit_seconds;
+	} stats;
 };
+
+static const double commit_bounds[11] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05,   0.1,   0.25,   0.5,   1.0};
+
+static double monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 typedef struct inbox_row {
 	uint8_t epoch[8];
@@ -198,8 +216,14 @@ omo_err omo_core_commit(omo_core *c)
 		omo_core_abort(c);
 		return e;
 	}
+	double t0 = monotonic_s();
 	e = omo_txn_commit(c->batch);
+	double took = monotonic_s() - t0;
 	c->batch = NULL;
+	c->stats.batches++;
+	c->stats.commit_seconds += took;
+	for (int i = 0; i < 11; i++)
+		c->stats.commit_le[i] += took <= commit_bounds[i];
 	grow_if_full(c);
 	if (e != OMO_E_OK) {
 		c->seq = c->committed_seq;
@@ -208,6 +232,7 @@ omo_err omo_core_commit(omo_core *c)
 	}
 	c->committed_seq = c->seq;
 	c->n_published = c->n_pending;
+	c->stats.published += c->n_pending;
 	return OMO_E_OK;
 }
 
@@ -326,6 +351,8 @@ static void encode_reply(omo_core *c, omo_msg *reply, const omo_uuid *corr, omo_
 static void error_reply(omo_core *c, const omo_uuid *corr, const omo_error_detail *d, omo_buf *out)
 {
 	omo_msg err;
+	if ((unsigned)d->code < OMO_E_COUNT)
+		c->stats.errors[d->code]++;
 	omo_msg_error(&err, corr, d->code, d->text);
 	encode_reply(c, &err, corr, out);
 }
@@ -375,7 +402,9 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 	step s;
 
 	memset(&reply, 0, sizeof(reply));
-	if (omo_msg_decode(data, len, &req, &d) != OMO_E_OK) {
+	omo_err decoded = omo_msg_decode(data, len, &req, &d);
+	c->stats.requests[(unsigned)req.type < OMO_MSG_COUNT ? req.type : OMO_MSG_COUNT]++;
+	if (decoded != OMO_E_OK) {
 		OMO_INFO("request_refused", "type=%s code=%s detail=\"%s\"", omo_msg_name(req.type),
 		         omo_err_name(d.code), d.text);
 		error_reply(c, &req.id, &d, out);
@@ -481,6 +510,7 @@ omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *g
 	    (ev.seq == 0 && ev.type != OMO_MSG_HEARTBEAT)) {
 		OMO_WARN("event_refused", "code=%s detail=\"%s\"", omo_err_name(d.code), d.text);
 		omo_msg_fini(&ev);
+		c->stats.invalid++;
 		return OMO_INVALID;
 	}
 	inbox_get(c, c->batch, ev.producer, &epoch, &last);
@@ -516,6 +546,9 @@ omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *g
 		}
 	}
 	omo_msg_fini(&ev);
+	c->stats.applied += result == OMO_APPLIED;
+	c->stats.duplicates += result == OMO_DUPLICATE && ev.type != OMO_MSG_HEARTBEAT;
+	c->stats.gaps += result == OMO_GAP;
 	return result;
 }
 
@@ -621,4 +654,85 @@ omo_err omo_core_heartbeat_msg(omo_core *c, omo_buf *out)
 	hb.ts_us = omo_core_now(c);
 	hb.body.heartbeat.latest_seq = (int64_t)c->committed_seq;
 	return omo_msg_encode(&hb, out, NULL);
+}
+
+/* ---- metrics ----------------------------------------------------------- */
+
+typedef struct inbox_render {
+	omo_buf *out;
+	const char *name;
+} inbox_render;
+
+static int render_inbox(void *arg, const omo_val *key, const omo_val *val)
+{
+	inbox_render *r = arg;
+	if (val->len == sizeof(inbox_row) && key->len <= OMO_PRODUCER_MAX)
+		omo_buf_printf(
+		    r->out, "omo_inbox_seq{service=\"%s\",producer=\"%.*s\"} %llu\n", r->name,
+		    (int)key->len, (const char *)key->data,
+		    (unsigned long long)omo_be64_get(((const inbox_row *)val->data)->seq));
+	return 0;
+}
+
+static void metric_head(omo_buf *out, const char *name, const char *type, const char *help)
+{
+	omo_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void omo_core_metrics(omo_core *c, omo_buf *out)
+{
+	const char *svc = c->h->name;
+	metric_head(out, "omo_requests_total", "counter", "Requests received, by message type.");
+	for (int t = 0; t <= OMO_MSG_COUNT; t++)
+		if (c->stats.requests[t] > 0)
+			omo_buf_printf(
+			    out, "omo_requests_total{service=\"%s\",type=\"%s\"} %llu\n", svc,
+			    t < OMO_MSG_COUNT ? omo_msg_name((omo_msg_type)t) : "undecodable",
+			    (unsigned long long)c->stats.requests[t]);
+	metric_head(out, "omo_request_errors_total", "counter", "Error replies, by error code.");
+	for (int e = 0; e < OMO_E_COUNT; e++)
+		if (c->stats.errors[e] > 0)
+			omo_buf_printf(
+			    out, "omo_request_errors_total{service=\"%s\",code=\"%s\"} %llu\n", svc,
+			    omo_err_name((omo_err)e), (unsigned long long)c->stats.errors[e]);
+	static const struct {
+		const char *name, *help;
+		size_t offset;
+	} counters[] = {
+	    {"omo_events_applied_total", "Events applied, each once.",
+	     offsetof(omo_core, stats.applied)},
+	    {"omo_events_duplicate_total", "Events received again and ignored.",
+	     offsetof(omo_core, stats.duplicates)},
+	    {"omo_event_gaps_total", "Times a gap in a producer's stream was found.",
+	     offsetof(omo_core, stats.gaps)},
+	    {"omo_events_invalid_total", "Undecodable events ignored.",
+	     offsetof(omo_core, stats.invalid)},
+	    {"omo_events_published_total", "Events this service published.",
+	     offsetof(omo_core, stats.published)},
+	};
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		metric_head(out, counters[i].name, "counter", counters[i].help);
+		omo_buf_printf(out, "%s{service=\"%s\"} %llu\n", counters[i].name, svc,
+		               *(const unsigned long long *)((const char *)c + counters[i].offset));
+	}
+	metric_head(out, "omo_commit_seconds", "histogram",
+	            "Time to commit a batch (one durable write for all of it).");
+	for (int i = 0; i < 11; i++)
+		omo_buf_printf(out, "omo_commit_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
+		               svc, commit_bounds[i], (unsigned long long)c->stats.commit_le[i]);
+	omo_buf_printf(out, "omo_commit_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n", svc,
+	               (unsigned long long)c->stats.batches);
+	omo_buf_printf(out, "omo_commit_seconds_sum{service=\"%s\"} %.6f\n", svc,
+	               c->stats.commit_seconds);
+	omo_buf_printf(out, "omo_commit_seconds_count{service=\"%s\"} %llu\n", svc,
+	               (unsigned long long)c->stats.batches);
+	metric_head(out, "omo_outbox_seq", "gauge", "Last event sequence this service committed.");
+	omo_buf_printf(out, "omo_outbox_seq{service=\"%s\"} %llu\n", svc,
+	               (unsigned long long)c->committed_seq);
+	metric_head(out, "omo_inbox_seq", "gauge", "Last sequence applied, per followed producer.");
+	inbox_render r = {out, svc};
+	omo_scan(c->batch, c->base + T_INBOX, NULL, 0, NULL, 0, render_inbox, &r);
+	metric_head(out, "omo_store_bytes", "gauge", "Bytes of the LMDB map in use.");
+	omo_buf_printf(out, "omo_store_bytes{service=\"%s\"} %zu\n", svc,
+	               omo_store_used_bytes(c->store));
 }

@@ -117,6 +117,14 @@ void omo_core_abort(omo_core *c);
 /* Events committed by the last batch, in order, to publish; cleared by the next begin. */
 size_t omo_core_published(omo_core *c, const omo_buf **events);
 
+/*
+ * omo_core_metrics appends this service's metrics in the Prometheus text
+ * format: requests by type, errors by code, events applied, duplicates,
+ * gaps, batches and their commit time, the outbox's sequence, each followed
+ * producer's applied sequence, and the store's size. Inside a batch only.
+ */
+void omo_core_metrics(omo_core *c, omo_buf *out);
+
 /* omo_core_heartbeat_msg encodes this producer's heartbeat into out. */
 omo_err omo_core_heartbeat_msg(omo_core *c, omo_buf *out);
 /* omo_core_latest returns (epoch, latest seq) of this producer. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@
 #define BATCH_EVENTS     2048
 #define HEARTBEAT_US     500000
 #define CALL_TIMEOUT_MS  5000
+#define FETCH_TIMEOUT_MS                                                                           \
+	500 /* catching up: a dead producer must not stall us; heartbeats retry                    \
+	     */
 
 typedef struct peer {
 	const char *name;
@@ -63,6 +67,20 @@ static bool faults_hit(faults *f, int pct)
 	return (int)(f->rng % 100) < pct;
 }
 
+/*
+ * What the HTTP server shows, made by the loop and read by nng's threads:
+ * the metrics text of the last second and when the loop last went round.
+ */
+typedef struct observed {
+	pthread_mutex_t mu;
+	omo_buf metrics;
+	int64_t loop_us;
+	bool ready;
+} observed;
+
+#define METRICS_EVERY_US 1000000
+#define STALLED_US       5000000 /* a loop this long silent is not healthy */
+
 typedef struct shell {
 	omo_core *core;
 	omo_sock *rep, *pub, *sub;
@@ -70,7 +88,72 @@ typedef struct shell {
 	unsigned n_peers;
 	const omo_common_config *cfg;
 	faults faults;
+	observed obs;
+	omo_http *http;
 } shell;
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int http_page(void *arg, const char *path, omo_buf *out, const char **type)
+{
+	shell *sh = arg;
+	int status = 404;
+	pthread_mutex_lock(&sh->obs.mu);
+	bool alive = wall_us() - sh->obs.loop_us < STALLED_US;
+	if (strcmp(path, "/metrics") == 0) {
+		*type = "text/plain; version=0.0.4; charset=utf-8";
+		omo_buf_append(out, sh->obs.metrics.data, sh->obs.metrics.len);
+		status = 200;
+	} else if (strcmp(path, "/healthz") == 0) {
+		omo_buf_printf(out, alive ? "ok\n" : "stalled\n");
+		status = alive ? 200 : 503;
+	} else if (strcmp(path, "/readyz") == 0) {
+		bool ready = alive && sh->obs.ready;
+		omo_buf_printf(out, ready ? "ready\n" : "not ready\n");
+		status = ready ? 200 : 503;
+	}
+	pthread_mutex_unlock(&sh->obs.mu);
+	return status;
+}
+
+/* observe records that the loop went round, and new metrics when rendered. */
+static void observe(shell *sh, omo_buf *fresh, bool ready)
+{
+	pthread_mutex_lock(&sh->obs.mu);
+	sh->obs.loop_us = wall_us();
+	sh->obs.ready = ready;
+	if (fresh != NULL && fresh->len > 0) {
+		omo_buf old = sh->obs.metrics;
+		sh->obs.metrics = *fresh;
+		*fresh = old;
+	}
+	pthread_mutex_unlock(&sh->obs.mu);
+}
+
+/* http_start serves the pages and says where, for operators and `omo status`. */
+static omo_err http_start(shell *sh, const char *name, omo_error_detail *d)
+{
+	static const char *const paths[] = {"/metrics", "/healthz", "/readyz"};
+	char path[600];
+	if (sh->cfg->http[0] == '\0')
+		return OMO_E_OK;
+	omo_err e = omo_http_open(&sh->http, sh->cfg->http, paths, 3, http_page, sh, d);
+	if (e != OMO_E_OK)
+		return e;
+	snprintf(path, sizeof(path), "%s/%s.http", sh->cfg->run_dir, name);
+	FILE *f = fopen(path, "w");
+	if (f != NULL) {
+		fprintf(f, "127.0.0.1:%d\n", omo_http_port(sh->http));
+		fclose(f);
+	}
+	OMO_INFO("http_listening", "port=%d", omo_http_port(sh->http));
+	return OMO_E_OK;
+}
 
 static volatile sig_atomic_t stopping;
 
@@ -95,7 +178,7 @@ static omo_sock *peer_sock(shell *sh, const char *name)
 	return NULL;
 }
 
-static omo_err add_peer(shell *sh, const char *name, omo_error_detail *d)
+static omo_err add_peer(shell *sh, const char *name, int timeout_ms, omo_error_detail *d)
 {
 	char url[600];
 	const char *urls[1] = {url};
@@ -105,7 +188,7 @@ static omo_err add_peer(shell *sh, const char *name, omo_error_detail *d)
 		return omo_fail(d, OMO_E_CONFIG, "more than %d peers", MAX_PEERS);
 	omo_endpoint(url, sizeof(url), sh->cfg->run_dir, name, "rep");
 	peer *p = &sh->peers[sh->n_peers];
-	omo_err e = omo_sock_dial(&p->req, OMO_REQ, urls, 1, CALL_TIMEOUT_MS, d);
+	omo_err e = omo_sock_dial(&p->req, OMO_REQ, urls, 1, timeout_ms, d);
 	if (e == OMO_E_OK) {
 		p->name = name;
 		sh->n_peers++;
@@ -169,8 +252,8 @@ static int64_t min64(int64_t a, int64_t b)
 static int serve(shell *sh)
 {
 	static pending_reply replies[BATCH_REQUESTS];
-	omo_buf out = {0}, hb = {0}, pub = {0};
-	int64_t next_tick = 0, next_hb = 0;
+	omo_buf out = {0}, hb = {0}, pub = {0}, metrics = {0};
+	int64_t next_tick = 0, next_hb = 0, next_metrics = 0;
 
 	while (!stopping) {
 		int64_t now = omo_core_now(sh->core);
@@ -216,7 +299,14 @@ static int serve(shell *sh)
 		/* New work may be due sooner than the last tick knew of. */
 		if (now >= next_tick || n_events > 0 || n_replies > 0)
 			next_tick = omo_core_tick(sh->core);
+		bool rendered = wall_us() >= next_metrics;
+		if (rendered) {
+			metrics.len = 0;
+			omo_core_metrics(sh->core, &metrics);
+			next_metrics = wall_us() + METRICS_EVERY_US;
+		}
 		omo_err e = omo_core_commit(sh->core);
+		observe(sh, rendered ? &metrics : NULL, e == OMO_E_OK);
 		if (e != OMO_E_OK) {
 			/* Nothing of the batch happened: say so to every requester. */
 			OMO_ERROR("batch_commit_failed", "code=%s", omo_err_name(e));
@@ -242,13 +332,14 @@ static int serve(shell *sh)
 	omo_buf_fini(&out);
 	omo_buf_fini(&hb);
 	omo_buf_fini(&pub);
+	omo_buf_fini(&metrics);
 	return 0;
 }
 
 int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, void *app)
 {
 	const omo_handlers *h = omo_service_handlers(def, app);
-	shell sh = {.cfg = cfg};
+	shell sh = {.cfg = cfg, .obs = {.mu = PTHREAD_MUTEX_INITIALIZER}};
 	omo_error_detail d = {0};
 	char url[600], urls[MAX_PEERS][600];
 	const char *sub_urls[MAX_PEERS];
@@ -278,16 +369,18 @@ int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, vo
 	if ((e = omo_sock_listen(&sh.pub, OMO_PUB, url, &d)) != OMO_E_OK)
 		goto out;
 	for (unsigned i = 0; i < def->n_calls; i++)
-		if ((e = add_peer(&sh, def->calls[i], &d)) != OMO_E_OK)
+		if ((e = add_peer(&sh, def->calls[i], CALL_TIMEOUT_MS, &d)) != OMO_E_OK)
 			goto out;
 	for (unsigned i = 0; i < def->n_follows && i < MAX_PEERS; i++) {
 		omo_endpoint(urls[i], sizeof(urls[i]), cfg->run_dir, def->follows[i], "pub");
 		sub_urls[i] = urls[i];
-		if ((e = add_peer(&sh, def->follows[i], &d)) != OMO_E_OK)
+		if ((e = add_peer(&sh, def->follows[i], FETCH_TIMEOUT_MS, &d)) != OMO_E_OK)
 			goto out;
 	}
 	if (def->n_follows > 0 &&
 	    (e = omo_sock_dial(&sh.sub, OMO_SUB, sub_urls, def->n_follows, 0, &d)) != OMO_E_OK)
+		goto out;
+	if ((e = http_start(&sh, h->name, &d)) != OMO_E_OK)
 		goto out;
 	uint64_t epoch, seq;
 	omo_core_latest(sh.core, &epoch, &seq);
@@ -302,6 +395,8 @@ out:
 	 * nng 1.5.2 can hang in nng_close (fixed upstream later), so the sockets
 	 * are closed under a watchdog that ends the process if they do. */
 	omo_core_close(sh.core);
+	observe(&sh, NULL, false);
+	omo_http_close(sh.http);
 	struct sigaction wd = {.sa_handler = on_close_hang};
 	sigaction(SIGALRM, &wd, NULL);
 	alarm(CLOSE_WATCHDOG_S);
@@ -311,6 +406,7 @@ out:
 	omo_sock_close(sh.pub);
 	omo_sock_close(sh.rep);
 	alarm(0);
+	omo_buf_fini(&sh.obs.metrics);
 	return rc;
 }
 

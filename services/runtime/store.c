@@ -123,6 +123,15 @@ omo_err omo_store_grow(omo_store *s, size_t max_bytes)
 	return OMO_E_OK;
 }
 
+size_t omo_store_used_bytes(omo_store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
+		return 0;
+	return (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+}
+
 int omo_store_reader_check(omo_store *s)
 {
 	int dead = 0;

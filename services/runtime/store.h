@@ -42,6 +42,8 @@ bool omo_store_filled(omo_store *s);
 /* omo_store_grow doubles the map, up to max_bytes; no transaction may be open.
  * Returns OMO_E_STORE_FULL if it is at max_bytes already. */
 omo_err omo_store_grow(omo_store *s, size_t max_bytes);
+/* omo_store_used_bytes returns how much of the map holds data. */
+size_t omo_store_used_bytes(omo_store *s);
 /* omo_store_reader_check clears reader slots of dead processes; returns how many. */
 int omo_store_reader_check(omo_store *s);
 
