@@ -81,6 +81,28 @@ int omo_buf_append(omo_buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int omo_buf_printf(omo_buf *b, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(small))
+		return omo_buf_append(b, small, (size_t)n);
+	char *big = malloc((size_t)n + 1);
+	if (big == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	int rc = omo_buf_append(b, big, (size_t)n);
+	free(big);
+	return rc;
+}
+
 void omo_buf_fini(omo_buf *b)
 {
 	free(b->data);

@@ -62,6 +62,8 @@ typedef struct omo_buf {
 
 int omo_buf_append(omo_buf *b, const void *p, size_t n); /* 0 or -1 (no memory) */
 void omo_buf_fini(omo_buf *b);
+/* omo_buf_printf appends formatted text (no NUL); 0 or -1 (no memory). */
+int omo_buf_printf(omo_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A bump allocator: many allocations, one free. */
 typedef struct omo_arena {

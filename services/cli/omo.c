@@ -3,8 +3,11 @@
  * machine, see whether it is healthy, and talk to the orders and inventory
  * services by hand.
  *
- * The stack lives under one state directory: run/ holds the ipc:// sockets
- * and a pid file per service, data/<service>/ each service's LMDB
+ * `omo up` starts a supervisor (its own process, in its own session) that
+ * starts the services in order, waits until each answers, then restarts any
+ * that dies, with a back-off, until `omo down` asks it to stop them all in
+ * reverse order. The stack lives under one state directory: run/ holds the
+ * ipc:// sockets, a pid file per service and the supervisor's, data/<service>/ each service's LMDB
  * environment, log/<service>.log what each service wrote. The service
  * binaries are looked up next to this one (the build puts them all in one
  * bin/ directory).
@@ -15,6 +18,7 @@
  * or an operation failed, 2 the command line was wrong.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -473,20 +477,185 @@ static int check_installation(const cli *c)
 	return missing;
 }
 
-static int cmd_up(cli *c)
+/* ---- the supervisor ----------------------------------------------------- */
+
+#define RESTART_MIN_MS 100   /* first wait before restarting a service that died */
+#define RESTART_MAX_MS 10000 /* the wait doubles up to this while it keeps dying */
+#define STABLE_MS      60000 /* up this long, and the wait starts again from the minimum */
+
+static volatile sig_atomic_t supervisor_stopping;
+
+static void supervisor_on_signal(int sig)
 {
-	char dir[PATH_MAX];
-	pid_t pids[N_SERVICES] = {0};
+	(void)sig;
+	supervisor_stopping = 1;
+}
+
+typedef struct supervised {
+	pid_t pid;
+	int restarts;
+	int64_t started_ms, backoff_ms, restart_at_ms;
+} supervised;
+
+static const struct service supervisor = {"supervisor", "omo", NULL};
+
+/* supervisor_state writes run/supervisor.state: "service pid restarts" lines
+ * for `omo status`. */
+static void supervisor_state(const cli *c, const supervised *sv)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	state_path(c, path, sizeof(path), "run", "supervisor", ".state");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < N_SERVICES; i++)
+		fprintf(f, "%s %ld %d\n", services[i].name, (long)sv[i].pid, sv[i].restarts);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
+static void supervisor_log(const char *event, const struct service *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void supervisor_log(const char *event, const struct service *s, const char *fmt, ...)
+{
+	char when[32];
+	time_t t = time(NULL);
+	va_list ap;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	fprintf(stderr, "ts=%s svc=supervisor event=%s service=%s ", when, event, s->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* supervise_loop restarts services that die until asked to stop, then stops them. */
+static void supervise_loop(const cli *c, supervised *sv)
+{
+	while (!supervisor_stopping) {
+		int64_t now = now_ms();
+		for (size_t i = 0; i < N_SERVICES; i++) {
+			const struct service *s = &services[i];
+			int status = 0;
+			if (sv[i].pid > 0 && reap(sv[i].pid, &status)) {
+				bool stable = now - sv[i].started_ms > STABLE_MS;
+				sv[i].backoff_ms = stable ? RESTART_MIN_MS
+				                          : (sv[i].backoff_ms * 2 > RESTART_MAX_MS
+				                                 ? RESTART_MAX_MS
+				                                 : sv[i].backoff_ms * 2);
+				if (sv[i].backoff_ms < RESTART_MIN_MS)
+					sv[i].backoff_ms = RESTART_MIN_MS;
+				sv[i].restart_at_ms = now + sv[i].backoff_ms;
+				supervisor_log(
+				    "service_died", s, "pid=%ld %s=%d restart_in_ms=%lld",
+				    (long)sv[i].pid, WIFSIGNALED(status) ? "signal" : "status",
+				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+				    (long long)sv[i].backoff_ms);
+				sv[i].pid = 0;
+				pid_remove(c, s);
+				supervisor_state(c, sv);
+			}
+			if (sv[i].pid == 0 && now >= sv[i].restart_at_ms) {
+				pid_t pid = spawn(c, s);
+				if (pid > 0) {
+					sv[i].pid = pid;
+					sv[i].restarts++;
+					sv[i].started_ms = now;
+					pid_write(c, s, pid);
+					supervisor_log("service_restarted", s,
+					               "pid=%ld restarts=%d", (long)pid,
+					               sv[i].restarts);
+				} else
+					sv[i].restart_at_ms = now + RESTART_MAX_MS;
+				supervisor_state(c, sv);
+			}
+		}
+		sleep_ms(POLL_MS);
+	}
+	for (size_t i = N_SERVICES; i-- > 0;) {
+		if (sv[i].pid > 0) {
+			bool clean = stop(sv[i].pid);
+			supervisor_log("service_stopped", &services[i], "pid=%ld clean=%d",
+			               (long)sv[i].pid, clean);
+		}
+		pid_remove(c, &services[i]);
+	}
+}
+
+/*
+ * supervise is the supervisor process: it starts the services in order,
+ * telling `omo up` through report how each came up ("ready" or "failed" at
+ * the end), then keeps them running until SIGTERM. Returns its exit status.
+ */
+static int supervise(const cli *c, int report)
+{
+	supervised sv[N_SERVICES] = {{0}};
+	char path[PATH_MAX];
 	size_t started = 0;
 	bool ok = true;
+	struct sigaction sa = {.sa_handler = supervisor_on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	for (; started < N_SERVICES && ok && !supervisor_stopping; started++) {
+		const struct service *s = &services[started];
+		int64_t ms;
+		if ((sv[started].pid = spawn(c, s)) < 0) {
+			sv[started].pid = 0;
+			ok = false;
+			break;
+		}
+		sv[started].started_ms = now_ms();
+		pid_write(c, s, sv[started].pid);
+		if ((ok = await_health(c, s, sv[started].pid, &ms)))
+			dprintf(report, "%-18s pid %-7ld up, answered in %lld ms\n", s->name,
+			        (long)sv[started].pid, (long long)ms);
+		else
+			print_log_tail(c, s);
+	}
+	if (!ok || supervisor_stopping) {
+		for (size_t i = started + (ok ? 0 : 1); i-- > 0;) {
+			if (sv[i].pid > 0)
+				stop(sv[i].pid);
+			pid_remove(c, &services[i]);
+		}
+		dprintf(report, "failed\n");
+		return EXIT_FAILED;
+	}
+	pid_write(c, &supervisor, getpid());
+	supervisor_state(c, sv);
+	/* From here on it speaks only to its log. */
+	state_path(c, path, sizeof(path), "log", "supervisor", ".log");
+	int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (log >= 0) {
+		fflush(NULL);
+		dup2(log, STDOUT_FILENO);
+		dup2(log, STDERR_FILENO);
+		close(log);
+	}
+	dprintf(report, "ready\n");
+	close(report);
+	supervise_loop(c, sv);
+	pid_remove(c, &supervisor);
+	state_path(c, path, sizeof(path), "run", "supervisor", ".state");
+	unlink(path);
+	return EXIT_OK;
+}
+
+static int cmd_up(cli *c)
+{
+	char dir[PATH_MAX], line[512];
+	int report[2];
 
 	if (check_installation(c) != 0)
 		return EXIT_FAILED;
-	for (size_t i = 0; i < N_SERVICES; i++) {
-		pid_t pid = running(c, &services[i]);
+	for (size_t i = 0; i <= N_SERVICES; i++) {
+		const struct service *s = i < N_SERVICES ? &services[i] : &supervisor;
+		pid_t pid = running(c, s);
 		if (pid != 0) {
 			fprintf(stderr, "omo up: %s is already running (pid %ld); try: omo down\n",
-			        services[i].name, (long)pid);
+			        s->name, (long)pid);
 			return EXIT_FAILED;
 		}
 	}
@@ -498,34 +667,43 @@ static int cmd_up(cli *c)
 			return EXIT_FAILED;
 		}
 	}
-	for (; started < N_SERVICES && ok; started++) {
-		const struct service *s = &services[started];
-		int64_t ms;
-		if ((pids[started] = spawn(c, s)) < 0) {
-			pids[started] = 0;
-			ok = false;
-			break;
-		}
-		if (pid_write(c, s, pids[started]) != 0)
-			fprintf(stderr, "omo up: cannot write the pid file of %s: %s\n", s->name,
-			        strerror(errno));
-		if ((ok = await_health(c, s, pids[started], &ms)))
-			printf("%-18s pid %-7ld up, answered in %lld ms\n", s->name,
-			       (long)pids[started], (long long)ms);
-		else
-			print_log_tail(c, s);
+	/* close-on-exec: the services must not hold it open */
+	if (pipe(report) != 0 || fcntl(report[0], F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(report[1], F_SETFD, FD_CLOEXEC) != 0) {
+		fprintf(stderr, "omo up: %s\n", strerror(errno));
+		return EXIT_FAILED;
 	}
-	if (ok) {
-		printf("stack up: state %s, network %s\n", c->cfg.state, c->cfg.network);
-		return EXIT_OK;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "omo up: cannot start the supervisor: %s\n", strerror(errno));
+		return EXIT_FAILED;
 	}
-	fprintf(stderr, "omo up: stopping what was started\n");
-	for (size_t i = started; i-- > 0;) {
-		if (pids[i] > 0)
-			stop(pids[i]);
-		pid_remove(c, &services[i]);
+	if (pid == 0) {
+		/* Its own session: the stack outlives this command and the terminal's ^C. */
+		close(report[0]);
+		setsid();
+		_exit(supervise(c, report[1]));
 	}
-	return EXIT_FAILED;
+	close(report[1]);
+	FILE *in = fdopen(report[0], "r");
+	bool ready = false;
+	while (in != NULL && !ready && fgets(line, sizeof(line), in) != NULL) {
+		if (strcmp(line, "ready\n") == 0)
+			ready = true;
+		else if (strcmp(line, "failed\n") != 0)
+			fputs(line, stdout);
+	}
+	if (in != NULL)
+		fclose(in);
+	if (!ready) {
+		waitpid(pid, NULL, 0);
+		fprintf(stderr, "omo up: the stack did not come up; nothing is left running\n");
+		return EXIT_FAILED;
+	}
+	printf("stack up: state %s, network %s, supervisor pid %ld\n", c->cfg.state, c->cfg.network,
+	       (long)pid);
+	return EXIT_OK;
 }
 
 /* ---- down, status ------------------------------------------------------ */
@@ -533,11 +711,29 @@ static int cmd_up(cli *c)
 static int cmd_down(cli *c)
 {
 	int rc = EXIT_OK;
+	pid_t sup = running(c, &supervisor);
+	if (sup != 0) {
+		/* The supervisor stops the services in reverse order, then itself. */
+		int64_t start = now_ms();
+		kill(sup, SIGTERM);
+		while (proc_alive(sup) &&
+		       now_ms() - start < (int64_t)(N_SERVICES + 1) * STOP_WAIT_MS)
+			sleep_ms(POLL_MS);
+		if (proc_alive(sup)) {
+			fprintf(stderr, "omo down: the supervisor (pid %ld) would not stop\n",
+			        (long)sup);
+			return EXIT_FAILED;
+		}
+		printf("stack stopped by its supervisor (pid %ld) in %lld ms\n", (long)sup,
+		       (long long)(now_ms() - start));
+		pid_remove(c, &supervisor);
+	}
 	for (size_t i = N_SERVICES; i-- > 0;) {
 		const struct service *s = &services[i];
 		pid_t pid = pid_read(c, s);
 		if (pid == 0) {
-			printf("%-18s not running (no pid file)\n", s->name);
+			if (sup == 0)
+				printf("%-18s not running (no pid file)\n", s->name);
 			continue;
 		}
 		if (!proc_alive(pid) || !proc_is_ours(pid, s)) {
@@ -567,7 +763,25 @@ static int cmd_status(cli *c)
 	int rc = EXIT_OK;
 	char notes[N_SERVICES][300];
 	size_t n_notes = 0;
-	printf("%-18s %-8s %-6s %10s %10s\n", "service", "pid", "alive", "answer_ms", "latest_seq");
+	int restarts[N_SERVICES] = {0};
+	char path[PATH_MAX], name[64];
+	long spid;
+	int r;
+	state_path(c, path, sizeof(path), "run", "supervisor", ".state");
+	FILE *st = fopen(path, "r");
+	while (st != NULL && fscanf(st, "%63s %ld %d", name, &spid, &r) == 3)
+		for (size_t i = 0; i < N_SERVICES; i++)
+			if (strcmp(services[i].name, name) == 0)
+				restarts[i] = r;
+	if (st != NULL)
+		fclose(st);
+	pid_t sup = running(c, &supervisor);
+	if (sup != 0)
+		printf("supervisor pid %ld\n", (long)sup);
+	else
+		printf("supervisor not running: nothing restarts a service that dies\n");
+	printf("%-18s %-8s %-6s %10s %10s %9s\n", "service", "pid", "alive", "answer_ms",
+	       "latest_seq", "restarts");
 	for (size_t i = 0; i < N_SERVICES; i++) {
 		const struct service *s = &services[i];
 		pid_t pid = pid_read(c, s);
@@ -594,8 +808,8 @@ static int cmd_status(cli *c)
 			         omo_err_name(e), d.text);
 			rc = EXIT_FAILED;
 		}
-		printf("%-18s %-8s %-6s %10s %10s\n", s->name, pidtxt, alive ? "yes" : "no", ms,
-		       seqtxt);
+		printf("%-18s %-8s %-6s %10s %10s %9d\n", s->name, pidtxt, alive ? "yes" : "no", ms,
+		       seqtxt, restarts[i]);
 	}
 	for (size_t i = 0; i < n_notes; i++)
 		fprintf(stderr, "omo status: %s\n", notes[i]);

@@ -20,6 +20,15 @@ fail() {
 omo up --pick_ms=50 --transit_ms=100 --pickup_ms=100 >/dev/null || fail "up failed"
 omo status | grep -Eq "^orders +[0-9]+ +yes" || fail "status does not show orders alive"
 
+# kill -9 under the supervisor: the service comes back by itself
+kill -9 "$(cat "$state/run/router.pid")"
+for _ in $(seq 1 100); do
+	omo status 2>/dev/null | grep -Eq "^router +[0-9]+ +yes +[0-9.]+ +[0-9]+ +1$" && break
+	sleep 0.1
+done
+omo status | grep -Eq "^router +[0-9]+ +yes +[0-9.]+ +[0-9]+ +1$" ||
+	fail "the supervisor did not restart a killed router: $(omo status 2>&1)"
+
 cat >"$state/order.json" <<'JSON'
 {"idempotency_key": "cli-1", "channel": "web", "fulfillment": "ship_to_home",
  "ship_to": {"lat_udeg": 40712800, "lon_udeg": -74006000, "country": "US"},
