@@ -258,7 +258,7 @@ static omo_err dial(const cli *c, const char *service, int timeout_ms, omo_sock 
 {
 	char url[PATH_MAX + 32];
 	const char *urls[1] = {url};
-	omo_endpoint(url, sizeof(url), c->run_dir, service, "rep");
+	omo_endpoint(url, sizeof(url), getenv("OMO_ENDPOINTS"), c->run_dir, service, "rep");
 	return omo_sock_dial(s, OMO_REQ, urls, 1, timeout_ms, d);
 }
 

@@ -219,8 +219,19 @@ omo_err omo_call(omo_sock *s, const omo_msg *req, omo_msg *reply, omo_error_deta
 	}
 }
 
-void omo_endpoint(char *out, size_t n, const char *run_dir, const char *service, const char *kind)
+void omo_endpoint(char *out, size_t n, const char *endpoints, const char *run_dir,
+                  const char *service, const char *kind)
 {
+	char key[80];
+	int klen = snprintf(key, sizeof(key), "%s.%s=", service, kind);
+	for (const char *p = endpoints; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, ",");
+		if (klen > 0 && len > (size_t)klen && strncmp(p, key, (size_t)klen) == 0) {
+			snprintf(out, n, "%.*s", (int)(len - (size_t)klen), p + klen);
+			return;
+		}
+		p += len + (p[len] == ',');
+	}
 	snprintf(out, n, "ipc://%s/%s.%s", run_dir, service, kind);
 }
 

@@ -74,8 +74,12 @@ void omo_http_close(omo_http *h);
  * tenth of a second, so a service can stop promptly. Async-signal-safe. */
 void omo_bus_interrupt(void);
 
-/* omo_endpoint writes the default local address of a service's socket:
- * ipc://<run_dir>/<service>.<rep|pub>. */
-void omo_endpoint(char *out, size_t n, const char *run_dir, const char *service, const char *kind);
+/*
+ * omo_endpoint writes the address of a service's socket (kind "rep" or
+ * "pub"): the one endpoints names ("orders.rep=tcp://10.0.0.2:7001,..."; NULL
+ * or empty: none), else the local default ipc://<run_dir>/<service>.<kind>.
+ */
+void omo_endpoint(char *out, size_t n, const char *endpoints, const char *run_dir,
+                  const char *service, const char *kind);
 
 #endif

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OMO_CONFIG_STR_MAX 256
+#define OMO_CONFIG_STR_MAX 1024
 
 typedef enum omo_opt_type { OMO_OPT_STR, OMO_OPT_INT } omo_opt_type;
 
@@ -34,6 +34,9 @@ typedef struct omo_option {
 /* Options every service has. */
 #define OMO_COMMON_OPTIONS(X, T)                                                                   \
 	X(T, STR, run_dir, "state/run", "directory of the ipc:// sockets of the local stack")      \
+	X(T, STR, endpoints, "",                                                                   \
+	  "addresses other than ipc://<run_dir>/<service>.<rep|pub>, as "                          \
+	  "service.rep=tcp://host:port,service.pub=... (this service's own, and its peers')")      \
 	X(T, STR, data_dir, "state/data", "directory of the service's LMDB environment")           \
 	X(T, STR, log_level, "info", "error, warn, info or debug")                                 \
 	X(T, INT, sync, "1",                                                                       \

@@ -139,7 +139,7 @@ static void observe(shell *sh, omo_buf *fresh, bool ready)
 static omo_err http_start(shell *sh, const char *name, omo_error_detail *d)
 {
 	static const char *const paths[] = {"/metrics", "/healthz", "/readyz"};
-	char path[600];
+	char path[2048];
 	if (sh->cfg->http[0] == '\0')
 		return OMO_E_OK;
 	omo_err e = omo_http_open(&sh->http, sh->cfg->http, paths, 3, http_page, sh, d);
@@ -180,13 +180,13 @@ static omo_sock *peer_sock(shell *sh, const char *name)
 
 static omo_err add_peer(shell *sh, const char *name, int timeout_ms, omo_error_detail *d)
 {
-	char url[600];
+	char url[2048];
 	const char *urls[1] = {url};
 	if (peer_sock(sh, name) != NULL)
 		return OMO_E_OK;
 	if (sh->n_peers == MAX_PEERS)
 		return omo_fail(d, OMO_E_CONFIG, "more than %d peers", MAX_PEERS);
-	omo_endpoint(url, sizeof(url), sh->cfg->run_dir, name, "rep");
+	omo_endpoint(url, sizeof(url), sh->cfg->endpoints, sh->cfg->run_dir, name, "rep");
 	peer *p = &sh->peers[sh->n_peers];
 	omo_err e = omo_sock_dial(&p->req, OMO_REQ, urls, 1, timeout_ms, d);
 	if (e == OMO_E_OK) {
@@ -341,7 +341,7 @@ int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, vo
 	const omo_handlers *h = omo_service_handlers(def, app);
 	shell sh = {.cfg = cfg, .obs = {.mu = PTHREAD_MUTEX_INITIALIZER}};
 	omo_error_detail d = {0};
-	char url[600], urls[MAX_PEERS][600];
+	char url[2048], urls[MAX_PEERS][2048];
 	const char *sub_urls[MAX_PEERS];
 	int rc = 1;
 	omo_err e;
@@ -362,17 +362,18 @@ int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, vo
 	                                 .retain_replies_us = cfg->retain_replies_s * 1000000,
 	                                 .map_max_bytes = (size_t)cfg->map_max_mb << 20,
 	                             });
-	omo_endpoint(url, sizeof(url), cfg->run_dir, h->name, "rep");
+	omo_endpoint(url, sizeof(url), cfg->endpoints, cfg->run_dir, h->name, "rep");
 	if ((e = omo_sock_listen(&sh.rep, OMO_REP, url, &d)) != OMO_E_OK)
 		goto out;
-	omo_endpoint(url, sizeof(url), cfg->run_dir, h->name, "pub");
+	omo_endpoint(url, sizeof(url), cfg->endpoints, cfg->run_dir, h->name, "pub");
 	if ((e = omo_sock_listen(&sh.pub, OMO_PUB, url, &d)) != OMO_E_OK)
 		goto out;
 	for (unsigned i = 0; i < def->n_calls; i++)
 		if ((e = add_peer(&sh, def->calls[i], CALL_TIMEOUT_MS, &d)) != OMO_E_OK)
 			goto out;
 	for (unsigned i = 0; i < def->n_follows && i < MAX_PEERS; i++) {
-		omo_endpoint(urls[i], sizeof(urls[i]), cfg->run_dir, def->follows[i], "pub");
+		omo_endpoint(urls[i], sizeof(urls[i]), cfg->endpoints, cfg->run_dir,
+		             def->follows[i], "pub");
 		sub_urls[i] = urls[i];
 		if ((e = add_peer(&sh, def->follows[i], FETCH_TIMEOUT_MS, &d)) != OMO_E_OK)
 			goto out;

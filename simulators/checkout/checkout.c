@@ -939,7 +939,7 @@ static int connect_workers(demo *d)
 	const char *urls[1] = {d->url};
 	omo_error_detail det = {0};
 	snprintf(run_dir, sizeof(run_dir), "%s/run", d->cfg.state);
-	omo_endpoint(d->url, sizeof(d->url), run_dir, "orders", "rep");
+	omo_endpoint(d->url, sizeof(d->url), getenv("OMO_ENDPOINTS"), run_dir, "orders", "rep");
 	for (; d->n_workers < d->cfg.threads; d->n_workers++) {
 		worker *w = &d->workers[d->n_workers];
 		w->d = d;

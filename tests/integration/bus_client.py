@@ -30,13 +30,24 @@ MAX_MESSAGE = 4 << 20  # REFERENCE.md: "Messages larger than 4194304 bytes are r
 class Stack:
     """The six service processes on ipc:// sockets in a fresh directory."""
 
-    def __init__(self):
+    def __init__(self, tcp=False):
         self.dir = tempfile.mkdtemp(prefix="omo-bus-")
         self.run = os.path.join(self.dir, "run")
         os.makedirs(self.run)
         self.procs = []
         self.argv = {}
         common = ["--run_dir=" + self.run, "--network_dir=" + NETWORK, "--log_level=warn"]
+        self.endpoints = {}
+        if tcp:  # every socket on a free loopback port instead of ipc://
+            import socket
+            for name in ("inventory", "node-manufacturer", "node-warehouse", "node-store",
+                         "router", "orders"):
+                for kind in ("rep", "pub"):
+                    with socket.socket() as probe:
+                        probe.bind(("127.0.0.1", 0))
+                        port = probe.getsockname()[1]
+                    self.endpoints["%s.%s" % (name, kind)] = "tcp://127.0.0.1:%d" % port
+            common.append("--endpoints=" + ",".join("%s=%s" % kv for kv in self.endpoints.items()))
         services = [
             ("omo-inventory", "inventory", ["--seed_stock=" + os.path.join(NETWORK, "stock.csv")]),
             ("omo-node", "node-manufacturer", ["--role=manufacturer", "--pick_ms=50", "--transit_ms=100"]),
@@ -83,7 +94,7 @@ class Stack:
         path = os.path.join(self.dir, "request.bin")
         with open(path, "wb") as f:
             f.write(payload)
-        url = "ipc://%s/%s.rep" % (self.run, service)
+        url = self.endpoints.get(service + ".rep", "ipc://%s/%s.rep" % (self.run, service))
         out = subprocess.run(["nngcat", "--req0", "--dial", url, "--file", path, "--raw",
                               "--recv-maxsz", str(2 * MAX_MESSAGE)],
                              capture_output=True, timeout=timeout, check=False)
@@ -279,6 +290,7 @@ CASES = {
         "idempotent": case_idempotent,
     "edge_keeps_working": case_edge_keeps_working,
     "metrics": case_metrics,
+    "tcp": case_submit_and_deliver,  # the same flow with every socket on tcp://
     "malformed_msgpack": bad(raw(b"\x85\xa4type\xc1\xff"), "MALFORMED"),
     "not_a_map": bad(raw(msgpack.packb([1, 2, 3])), "WRONG_TYPE"),
     "unknown_type": bad(lambda s: s.call("orders", "launch_rocket", {}), "UNKNOWN_TYPE"),
@@ -299,7 +311,7 @@ CASES = {
 def main():
     if CASE not in CASES:
         raise SystemExit("unknown case %s; cases: %s" % (CASE, " ".join(CASES)))
-    stack = Stack()
+    stack = Stack(tcp=CASE == "tcp")
     try:
         CASES[CASE](stack)
     except BaseException:

@@ -29,9 +29,9 @@ static const omo_option opts[] = {TEST_OPTIONS(OMO_CONFIG_ROW, tcfg)};
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 static const char *const env_names[] = {
-    "OMO_CONFIG",  "OMO_RUN_DIR",    "OMO_DATA_DIR",      "OMO_LOG_LEVEL",        "OMO_SYNC",
-    "OMO_MAP_MB",  "OMO_MAP_MAX_MB", "OMO_RETAIN_EVENTS", "OMO_RETAIN_REPLIES_S", "OMO_HTTP",
-    "OMO_WORKERS", "OMO_GREETING"};
+    "OMO_CONFIG", "OMO_RUN_DIR", "OMO_ENDPOINTS",  "OMO_DATA_DIR",      "OMO_LOG_LEVEL",
+    "OMO_SYNC",   "OMO_MAP_MB",  "OMO_MAP_MAX_MB", "OMO_RETAIN_EVENTS", "OMO_RETAIN_REPLIES_S",
+    "OMO_HTTP",   "OMO_WORKERS", "OMO_GREETING"};
 
 typedef struct fx {
 	char dir[64];
@@ -98,10 +98,10 @@ static int load(fx *f, int argc, const char *const *args)
 static void test_table(void **state)
 {
 	(void)state;
-	assert_int_equal(N_OPTS, 11); /* the 9 common options and the test's 2 */
+	assert_int_equal(N_OPTS, 12); /* the 10 common options and the test's 2 */
 	assert_string_equal(opts[0].name, "run_dir");
-	assert_int_equal(opts[3].type, OMO_OPT_INT);
-	assert_string_equal(opts[3].name, "sync");
+	assert_int_equal(opts[4].type, OMO_OPT_INT);
+	assert_string_equal(opts[4].name, "sync");
 	assert_string_equal(opts[N_OPTS - 2].name, "workers");
 	assert_int_equal(opts[N_OPTS - 2].offset, offsetof(tcfg, workers));
 	assert_int_equal(opts[N_OPTS - 1].type, OMO_OPT_STR);
