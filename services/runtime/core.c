@@ -8,9 +8,11 @@
 
 #include "log.h"
 
-#define MAX_APP_TABLES  24
-#define FETCH_MAX_BYTES (1u << 20) /* of events per fetch reply */
-#define FETCH_MAX       1000       /* events asked for per fetch */
+#define MAX_APP_TABLES      24
+#define MAX_PRODUCERS       16         /* followed producers whose catch-up is tracked */
+#define CATCH_UP_BACKOFF_US 1000000    /* wait after a producer did not answer */
+#define FETCH_MAX_BYTES     (1u << 20) /* of events per fetch reply */
+#define FETCH_MAX           1000       /* events asked for per fetch */
 
 /* Tables of the core itself, after the service's own. */
 /* replies_by_time is a timer table (time stored + request id) for pruning replies. */
@@ -40,6 +42,10 @@ struct omo_core {
 	void *clock_arg;
 	omo_core_limits limits;
 	int64_t next_housekeeping;
+	struct {
+		char producer[OMO_PRODUCER_MAX + 1];
+		int64_t retry_at_us;
+	} catch_up[MAX_PRODUCERS]; /* producers that did not answer a catch-up */
 	struct {
 		uint64_t requests[OMO_MSG_COUNT + 1]; /* the last: undecodable */
 		uint64_t errors[OMO_E_COUNT];
@@ -568,7 +574,7 @@ int omo_core_catch_up(omo_core *c, const omo_gap *gap)
 		OMO_WARN("catch_up_failed", "producer=%s from=%llu detail=\"%s\"", gap->producer,
 		         (unsigned long long)gap->from_seq, d.text);
 		omo_msg_fini(&reply);
-		return 0;
+		return -1;
 	}
 	const omo_events *ev = &reply.body.events;
 	for (uint32_t i = 0; i < ev->events_count; i++) {
@@ -587,10 +593,40 @@ int omo_core_catch_up(omo_core *c, const omo_gap *gap)
 	return applied;
 }
 
+/* catch_up_due tells whether a producer may be asked for missed events now:
+ * after a failed attempt, not for CATCH_UP_BACKOFF_US, so a producer that is
+ * down costs a consumer one timeout a second, not its whole loop. */
+static bool catch_up_due(omo_core *c, const char *producer, int64_t now, bool failed)
+{
+	int free_slot = -1;
+	for (int i = 0; i < MAX_PRODUCERS; i++) {
+		if (strcmp(c->catch_up[i].producer, producer) == 0) {
+			if (failed)
+				c->catch_up[i].retry_at_us = now + CATCH_UP_BACKOFF_US;
+			return now >= c->catch_up[i].retry_at_us;
+		}
+		if (free_slot < 0 && c->catch_up[i].producer[0] == '\0')
+			free_slot = i;
+	}
+	if (failed && free_slot >= 0) {
+		snprintf(c->catch_up[free_slot].producer, sizeof(c->catch_up[0].producer), "%s",
+		         producer);
+		c->catch_up[free_slot].retry_at_us = now + CATCH_UP_BACKOFF_US;
+	}
+	return !failed;
+}
+
 void omo_core_take_event(omo_core *c, const void *data, size_t len)
 {
 	omo_gap gap;
-	if (omo_core_event(c, data, len, &gap) == OMO_GAP && omo_core_catch_up(c, &gap) > 0)
+	int64_t now = omo_core_now(c);
+	if (omo_core_event(c, data, len, &gap) != OMO_GAP ||
+	    !catch_up_due(c, gap.producer, now, false))
+		return;
+	int applied = omo_core_catch_up(c, &gap);
+	if (applied < 0)
+		catch_up_due(c, gap.producer, now, true);
+	else if (applied > 0)
 		omo_core_event(c, data, len, &gap);
 }
 

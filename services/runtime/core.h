@@ -100,11 +100,13 @@ omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *g
 /*
  * omo_core_catch_up fetches what gap says is missing from the producer's
  * outbox through the core's caller and applies it in order, inside the open
- * batch. Returns the number of events applied.
+ * batch. Returns the number of events applied, or -1 if the producer did not
+ * answer.
  */
 int omo_core_catch_up(omo_core *c, const omo_gap *gap);
 
-/* omo_core_take_event applies an event, catching up first if it finds a gap. */
+/* omo_core_take_event applies an event, catching up first if it finds a gap
+ * (not more than once a second from a producer that does not answer). */
 void omo_core_take_event(omo_core *c, const void *data, size_t len);
 
 /* omo_core_tick runs on_tick; returns when it is next due. */

@@ -26,7 +26,11 @@
 typedef struct peer {
 	const char *name;
 	omo_sock *req;
+	int timeout_ms;
+	int failures; /* calls in a row that found no answer */
 } peer;
+
+#define REDIAL_AFTER 2 /* failed calls after which a peer's socket is made anew */
 
 /*
  * Faults injected on purpose, for the fault harness only: OMO_FAULTS set to
@@ -170,29 +174,33 @@ static void on_signal(int sig)
 	omo_bus_interrupt();
 }
 
-static omo_sock *peer_sock(shell *sh, const char *name)
+static peer *find_peer(shell *sh, const char *name)
 {
 	for (unsigned i = 0; i < sh->n_peers; i++)
 		if (strcmp(sh->peers[i].name, name) == 0)
-			return sh->peers[i].req;
+			return &sh->peers[i];
 	return NULL;
+}
+
+static omo_err dial_peer(shell *sh, peer *p, omo_error_detail *d)
+{
+	char url[2048];
+	const char *urls[1] = {url};
+	omo_endpoint(url, sizeof(url), sh->cfg->endpoints, sh->cfg->run_dir, p->name, "rep");
+	return omo_sock_dial(&p->req, OMO_REQ, urls, 1, p->timeout_ms, d);
 }
 
 static omo_err add_peer(shell *sh, const char *name, int timeout_ms, omo_error_detail *d)
 {
-	char url[2048];
-	const char *urls[1] = {url};
-	if (peer_sock(sh, name) != NULL)
+	if (find_peer(sh, name) != NULL)
 		return OMO_E_OK;
 	if (sh->n_peers == MAX_PEERS)
 		return omo_fail(d, OMO_E_CONFIG, "more than %d peers", MAX_PEERS);
-	omo_endpoint(url, sizeof(url), sh->cfg->endpoints, sh->cfg->run_dir, name, "rep");
 	peer *p = &sh->peers[sh->n_peers];
-	omo_err e = omo_sock_dial(&p->req, OMO_REQ, urls, 1, timeout_ms, d);
-	if (e == OMO_E_OK) {
-		p->name = name;
+	*p = (peer){.name = name, .timeout_ms = timeout_ms};
+	omo_err e = dial_peer(sh, p, d);
+	if (e == OMO_E_OK)
 		sh->n_peers++;
-	}
 	return e;
 }
 
@@ -200,11 +208,25 @@ static omo_err shell_call(void *arg, const char *peer_name, const omo_msg *req, 
                           omo_error_detail *d)
 {
 	shell *sh = arg;
-	omo_sock *s = peer_sock(sh, peer_name);
-	if (s == NULL)
+	peer *p = find_peer(sh, peer_name);
+	if (p == NULL)
 		return omo_fail(d, OMO_E_UNAVAILABLE, "%s is not a peer of %s", peer_name,
 		                omo_core_name(sh->core));
-	return omo_call(s, req, reply, d);
+	omo_err e = omo_call(p->req, req, reply, d);
+	p->failures = e == OMO_E_UNAVAILABLE ? p->failures + 1 : 0;
+	if (p->failures >= REDIAL_AFTER) {
+		/* nng 1.5.2's dialer can stay disconnected after its peer restarts:
+		 * a socket that keeps finding no one is replaced by a fresh one. */
+		omo_error_detail dd;
+		omo_sock_close(p->req);
+		p->req = NULL;
+		p->failures = 0;
+		if (dial_peer(sh, p, &dd) != OMO_E_OK)
+			OMO_ERROR("redial_failed", "peer=%s detail=\"%s\"", p->name, dd.text);
+		else
+			OMO_WARN("peer_redialled", "peer=%s", p->name);
+	}
+	return e;
 }
 
 /*
