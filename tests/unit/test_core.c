@@ -16,15 +16,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core.h"
 #include "log.h"
+#include "testkit.h"
 
 #define MiB      (1024u * 1024u)
 #define NOW      1700000000000000
@@ -155,34 +153,6 @@ typedef struct fx {
 	int64_t now;
 } fx;
 
-static int64_t fixed_clock(void *arg)
-{
-	return *(const int64_t *)arg;
-}
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char sub[512];
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 static omo_core *open_core(fx *f, const omo_handlers *h, app *a, const char *dir)
 {
 	omo_core *c = NULL;
@@ -190,7 +160,7 @@ static omo_core *open_core(fx *f, const omo_handlers *h, app *a, const char *dir
 	omo_err e = omo_core_open(&c, h, a, dir, 16 * MiB, true, &d);
 	if (e != OMO_E_OK)
 		fail_msg("open %s: %s %s", dir, omo_err_name(e), d.text);
-	omo_core_set_clock(c, fixed_clock, &f->now);
+	omo_core_set_clock(c, tk_clock, &f->now);
 	return c;
 }
 
@@ -200,8 +170,7 @@ static int setup(void **state)
 	if (f == NULL)
 		return -1;
 	omo_log_init("test_core", "error");
-	strcpy(f->root, "/tmp/omo-test-core-XXXXXX");
-	if (mkdtemp(f->root) == NULL) {
+	if (tk_mkdtemp(f->root, sizeof(f->root), "core") == NULL) {
 		free(f);
 		return -1;
 	}
@@ -219,7 +188,7 @@ static int teardown(void **state)
 	fx *f = *state;
 	omo_core_close(f->prod);
 	omo_core_close(f->cons);
-	rm_rf(f->root);
+	tk_rm_rf(f->root);
 	free(f);
 	return 0;
 }
@@ -233,8 +202,6 @@ static omo_order_line two_lines[2];
 static omo_buf submit(const char *key, int64_t qty, omo_uuid *id)
 {
 	omo_msg m;
-	omo_buf b = {0};
-	omo_error_detail d = {0};
 	two_lines[0] = (omo_order_line){.line_no = 1, .sku = "SKU-0001", .quantity = 1};
 	two_lines[1] = (omo_order_line){.line_no = 2, .sku = "SKU-0002", .quantity = qty};
 	omo_msg_init(&m, OMO_MSG_SUBMIT_ORDER);
@@ -245,19 +212,9 @@ static omo_buf submit(const char *key, int64_t qty, omo_uuid *id)
 	m.body.submit_order.fulfillment = OMO_SHIP_TO_HOME;
 	m.body.submit_order.lines = two_lines;
 	m.body.submit_order.lines_count = 2;
-	if (omo_msg_encode(&m, &b, &d) != OMO_E_OK)
-		fail_msg("encode: %s", d.text);
+	omo_buf b = tk_encode(&m);
 	if (id != NULL)
 		*id = m.id;
-	return b;
-}
-
-static omo_buf encode(omo_msg *m)
-{
-	omo_buf b = {0};
-	omo_error_detail d = {0};
-	if (omo_msg_encode(m, &b, &d) != OMO_E_OK)
-		fail_msg("encode: %s", d.text);
 	return b;
 }
 
@@ -290,7 +247,7 @@ static void assert_counts(omo_core *c, int things, int applied)
 	char want[64];
 	omo_msg_init(&q, OMO_MSG_STOCK_QUERY);
 	omo_uuid_generate(&q.id);
-	omo_buf qb = encode(&q);
+	omo_buf qb = tk_encode(&q);
 	begin(c);
 	omo_buf out = call(c, &qb, &r);
 	commit(c);
@@ -627,7 +584,7 @@ static void test_unknown_type_request(void **state)
 	omo_uuid_generate(&ev.id);
 	ev.body.order_accepted.lines = &line;
 	ev.body.order_accepted.lines_count = 1;
-	omo_buf req = encode(&ev);
+	omo_buf req = tk_encode(&ev);
 	begin(f->prod);
 	omo_buf out = call(f->prod, &req, &r);
 	assert_error_reply(&r, "UNKNOWN_TYPE", &ev.id);
@@ -637,7 +594,7 @@ static void test_unknown_type_request(void **state)
 
 	omo_msg_init(&ev, OMO_MSG_ACK); /* nor is a reply */
 	omo_uuid_generate(&ev.id);
-	req = encode(&ev);
+	req = tk_encode(&ev);
 	out = call(f->prod, &req, &r);
 	assert_error_reply(&r, "UNKNOWN_TYPE", &ev.id);
 	commit(f->prod);
@@ -681,7 +638,7 @@ static void test_malformed_request(void **state)
 	m.body.submit_order.lines = two_lines;
 	m.body.submit_order.lines_count = 2;
 	m.version = 2;
-	req = encode(&m);
+	req = tk_encode(&m);
 	out = call(f->prod, &req, &r);
 	assert_error_reply(&r, "BAD_VERSION", &id);
 	commit(f->prod);
@@ -727,7 +684,7 @@ static omo_buf fetch(uint64_t epoch, int64_t from, int64_t max)
 	m.body.fetch_events.epoch = (int64_t)epoch;
 	m.body.fetch_events.from_seq = from;
 	m.body.fetch_events.max = max;
-	return encode(&m);
+	return tk_encode(&m);
 }
 
 static void test_fetch_events(void **state)
@@ -907,7 +864,7 @@ static void test_consumer_gap_reports_resume_point(void **state)
 	/* From the very start: a first event that is not seq 1 is a gap from 1. */
 	evs_fini(&e);
 	omo_core_close(f->cons);
-	rm_rf(f->cdir);
+	tk_rm_rf(f->cdir);
 	memset(&f->ca, 0, sizeof(f->ca));
 	f->cons = open_core(f, &ledger, &f->ca, f->cdir);
 	e = produce(f, 1); /* seq 6 */
@@ -981,7 +938,7 @@ static void test_new_epoch_is_followed_from_its_start(void **state)
 
 	/* The producer lost its store and starts a new history. */
 	omo_core_close(f->prod);
-	rm_rf(f->pdir);
+	tk_rm_rf(f->pdir);
 	f->prod = open_core(f, &shop, &f->pa, f->pdir);
 	e = produce(f, 2);
 	omo_gap gap;
@@ -1018,7 +975,7 @@ static void test_invalid_events_are_ignored(void **state)
 	m.seq = 0;
 	m.body.order_accepted.lines = &line;
 	m.body.order_accepted.lines_count = 1;
-	omo_buf b = encode(&m);
+	omo_buf b = tk_encode(&m);
 	assert_int_equal(apply(f->cons, &b, NULL), OMO_INVALID);
 	commit(f->cons);
 	assert_int_equal(f->ca.events, 0);

@@ -13,42 +13,18 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "inventory.h"
 #include "log.h"
+#include "testkit.h"
 
-#define NOW      1767225600000000LL /* 2026-01-01T00:00:00Z */
-#define MAX_GOT  32
 #define EPOCH_WH 4242
-#define MAP      (64u << 20)
 
 /* ====================================================================== */
-/* a service core under test                                              */
-
-typedef struct svc {
-	const omo_service_def *def;
-	void *cfg, *app;
-	omo_core *core;
-	char dir[64], data[128];
-	int64_t now;
-} svc;
-
-typedef struct stream {
-	const char *producer;
-	uint64_t epoch, seq;
-} stream;
-
-typedef struct got {
-	omo_msg m[MAX_GOT];
-	size_t n;
-} got;
+/* a service core under test (testkit.h)                                  */
 
 /* stock.csv as read by this test */
 typedef struct seed_row {
@@ -57,182 +33,31 @@ typedef struct seed_row {
 } seed_row;
 
 typedef struct fx {
-	svc s;
-	got g;
-	stream wh;
+	tk_svc s;
+	tk_got g;
+	tk_stream wh;
 	seed_row *seed;
 	size_t n_seed;
 } fx;
 
-static const char *demo_dir(void)
-{
-	static char path[512];
-	const char *src = getenv("OMO_SOURCE_DIR");
-	snprintf(path, sizeof(path), "%s/simulators/scenarios/demo", src ? src : ".");
-	return path;
-}
-
-static int64_t svc_clock(void *arg)
-{
-	return ((const svc *)arg)->now;
-}
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char sub[512];
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
-static void svc_set(svc *s, const char *name, const char *value)
-{
-	if (omo_config_set(s->def->options, s->def->n_options, s->cfg, name, value) != 0)
-		fail_msg("option %s=%s refused", name, value);
-}
-
-static void core_open(svc *s)
-{
-	omo_error_detail d = {0};
-	omo_err e = omo_core_open(&s->core, omo_service_handlers(s->def, s->app), s->app, s->data,
-	                          MAP, false, &d);
-	if (e != OMO_E_OK)
-		fail_msg("core_open: %s %s", omo_err_name(e), d.text);
-	omo_core_set_clock(s->core, svc_clock, s);
-}
-
-static void svc_open(svc *s, const omo_service_def *def, const char *const *opts)
-{
-	char err[300];
-	memset(s, 0, sizeof(*s));
-	s->def = def;
-	s->now = NOW;
-	s->cfg = calloc(1, def->config_size);
-	s->app = calloc(1, def->app_size);
-	assert_non_null(s->cfg);
-	assert_non_null(s->app);
-	snprintf(s->dir, sizeof(s->dir), "/tmp/omo-test-inventory-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	if (omo_config_load(def->options, def->n_options, s->cfg, "test", 0, NULL, err,
-	                    sizeof(err)) != 0)
-		fail_msg("config: %s", err);
-	snprintf(s->data, sizeof(s->data), "%s/data", s->dir);
-	svc_set(s, "network_dir", demo_dir());
-	svc_set(s, "data_dir", s->data);
-	svc_set(s, "sync", "0");
-	for (const char *const *o = opts; o != NULL && *o != NULL; o++) {
-		char name[64];
-		const char *eq = strchr(*o, '=');
-		assert_non_null(eq);
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - *o), *o);
-		svc_set(s, name, eq + 1);
-	}
-	if (def->app_init(s->app, s->cfg, err, sizeof(err)) != 0)
-		fail_msg("app_init: %s", err);
-	core_open(s);
-}
-
-static void svc_close(svc *s)
-{
-	omo_core_close(s->core);
-	s->core = NULL;
-	if (s->app != NULL)
-		s->def->app_fini(s->app);
-	free(s->app);
-	free(s->cfg);
-	s->app = s->cfg = NULL;
-	rm_rf(s->dir);
-}
-
-static void got_fini(got *g)
-{
-	for (size_t i = 0; i < g->n; i++)
-		omo_msg_fini(&g->m[i]);
-	g->n = 0;
-}
-
-static void got_take(svc *s, got *g)
-{
-	const omo_buf *evs;
-	omo_error_detail d = {0};
-	got_fini(g);
-	size_t n = omo_core_published(s->core, &evs);
-	assert_true(n <= MAX_GOT);
-	for (size_t i = 0; i < n; i++) {
-		if (omo_msg_decode(evs[i].data, evs[i].len, &g->m[i], &d) != OMO_E_OK)
-			fail_msg("published event %zu does not decode: %s", i, d.text);
-		g->n++;
-	}
-}
-
-static omo_buf encode(const omo_msg *m)
-{
-	omo_buf b = {0};
-	omo_error_detail d = {0};
-	if (omo_msg_encode(m, &b, &d) != OMO_E_OK)
-		fail_msg("encode %s: %s", omo_msg_name(m->type), d.text);
-	return b;
-}
-
+/* request runs req alone in a batch, under a new id, and decodes the reply into r. */
 static void request(fx *f, omo_msg *req, omo_msg *r)
 {
-	omo_buf in, out = {0};
-	omo_error_detail d = {0};
 	omo_uuid_generate(&req->id);
-	in = encode(req);
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	omo_core_request(f->s.core, in.data, in.len, &out);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	got_take(&f->s, &f->g);
+	tk_request(&f->s, &f->g, req, r, NULL);
 	assert_int_equal(f->g.n, 0); /* inventory publishes no events */
-	if (omo_msg_decode(out.data, out.len, r, &d) != OMO_E_OK)
-		fail_msg("reply does not decode: %s", d.text);
-	assert_memory_equal(r->corr.b, req->id.b, 16);
-	omo_buf_fini(&out);
-	omo_buf_fini(&in);
 }
 
-static omo_applied feed_seq(fx *f, stream *st, omo_msg *ev, uint64_t seq)
+static omo_applied feed_seq(fx *f, tk_stream *st, omo_msg *ev, uint64_t seq)
 {
-	omo_gap g;
-	snprintf(ev->producer, sizeof(ev->producer), "%s", st->producer);
-	ev->epoch = st->epoch;
-	ev->seq = seq ? seq : st->seq + 1;
-	ev->ts_us = f->s.now;
-	omo_uuid_generate(&ev->id);
-	omo_buf b = encode(ev);
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	omo_applied a = omo_core_event(f->s.core, b.data, b.len, &g);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	got_take(&f->s, &f->g);
+	omo_applied a = tk_feed(&f->s, &f->g, st, ev, seq, NULL, NULL);
 	assert_int_equal(f->g.n, 0);
-	if (a == OMO_APPLIED && ev->seq > st->seq)
-		st->seq = ev->seq;
-	omo_buf_fini(&b);
 	return a;
 }
 
 static int64_t tick(fx *f)
 {
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	int64_t next = omo_core_tick(f->s.core);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	return next;
+	return tk_tick(&f->s, NULL);
 }
 
 /* ====================================================================== */
@@ -293,12 +118,12 @@ static int setup(void **state)
 	if (f == NULL)
 		return -1;
 	omo_log_init("test_inventory", "error");
-	snprintf(path, sizeof(path), "%s/stock.csv", demo_dir());
+	snprintf(path, sizeof(path), "%s/stock.csv", tk_demo_dir());
 	snprintf(opt, sizeof(opt), "seed_stock=%s", path);
 	const char *opts[] = {opt, NULL};
 	load_seed(f, path);
-	svc_open(&f->s, &inventory_service, opts);
-	f->wh = (stream){"node-warehouse", EPOCH_WH, 0};
+	tk_svc_open(&f->s, &inventory_service, "inventory", opts);
+	f->wh = (tk_stream){"node-warehouse", EPOCH_WH, 0};
 	assert_int_equal(tick(f), INT64_MAX); /* the first tick seeds the store */
 	*state = f;
 	return 0;
@@ -307,8 +132,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fx *f = *state;
-	got_fini(&f->g);
-	svc_close(&f->s);
+	tk_got_fini(&f->g);
+	tk_svc_close(&f->s);
 	free(f->seed);
 	free(f);
 	return 0;
@@ -316,15 +141,6 @@ static int teardown(void **state)
 
 /* ====================================================================== */
 /* message makers                                                         */
-
-static void assert_error(const omo_msg *r, const char *code)
-{
-	if (r->type != OMO_MSG_ERROR)
-		fail_msg("got a %s reply, want error %s", omo_msg_name(r->type), code);
-	if (strcmp(r->body.error.code, code) != 0)
-		fail_msg("got error %s (%s), want %s", r->body.error.code, r->body.error.message,
-		         code);
-}
 
 static void assert_ack(const omo_msg *r)
 {
@@ -541,14 +357,14 @@ static void read_tables(fx *f, tables *t)
 	memset(t, 0, sizeof(*t));
 	omo_core_close(f->s.core);
 	f->s.core = NULL;
-	assert_int_equal(omo_store_open(&st, f->s.data, names, 2, MAP, false, &d), OMO_E_OK);
+	assert_int_equal(omo_store_open(&st, f->s.data, names, 2, TK_MAP, false, &d), OMO_E_OK);
 	assert_int_equal(omo_txn_begin(st, NULL, false, &txn), OMO_E_OK);
 	assert_int_equal(omo_scan(txn, 0, NULL, 0, NULL, 0, read_stock, t), OMO_E_OK);
 	assert_int_equal(omo_scan(txn, 1, NULL, 0, NULL, 0, read_resv, t), OMO_E_OK);
 	omo_txn_abort(txn);
 	omo_store_close(st);
 	assert_false(t->bad);
-	core_open(&f->s);
+	tk_core_open(&f->s);
 }
 
 static void tables_fini(tables *t)
@@ -680,7 +496,7 @@ static void test_seeded_from_stock_csv(void **state)
 	/* seeding happens once per store: later ticks, or a restart, add nothing */
 	assert_int_equal(tick(f), INT64_MAX);
 	omo_core_close(f->s.core);
-	core_open(&f->s);
+	tk_core_open(&f->s);
 	assert_int_equal(tick(f), INT64_MAX);
 	assert_level(f, "SKU-0001", "DC-NJ", 22, 0);
 	query(f, NULL, NULL, &r);
@@ -788,7 +604,7 @@ static void test_reserve_all_or_nothing(void **state)
 	/* the second line is one unit short: neither is held */
 	rline short_one[] = {{&fid, x, "DC-NJ", 2}, {&fid, y, "DC-NJ", hy + 1}};
 	reserve(f, short_one, 2, &r);
-	assert_error(&r, "OUT_OF_STOCK");
+	tk_assert_error(&r, "OUT_OF_STOCK");
 	omo_msg_fini(&r);
 	assert_level(f, x, "DC-NJ", hx, 0);
 	assert_level(f, y, "DC-NJ", hy, 0);
@@ -796,16 +612,16 @@ static void test_reserve_all_or_nothing(void **state)
 	/* an unknown SKU or node anywhere refuses the whole request */
 	rline unknown_sku[] = {{&fid, x, "DC-NJ", 1}, {&fid, "SKU-9999", "DC-NJ", 1}};
 	reserve(f, unknown_sku, 2, &r);
-	assert_error(&r, "UNKNOWN_SKU");
+	tk_assert_error(&r, "UNKNOWN_SKU");
 	omo_msg_fini(&r);
 	rline unknown_node[] = {{&fid, x, "DC-NJ", 1}, {&fid, y, "DC-XX", 1}};
 	reserve(f, unknown_node, 2, &r);
-	assert_error(&r, "UNKNOWN_NODE");
+	tk_assert_error(&r, "UNKNOWN_NODE");
 	omo_msg_fini(&r);
 	/* the same fulfilment and SKU twice in one request */
 	rline dup[] = {{&fid, x, "DC-NJ", 1}, {&fid, x, "DC-NJ", 1}};
 	reserve(f, dup, 2, &r);
-	assert_error(&r, "DUPLICATE_LINE");
+	tk_assert_error(&r, "DUPLICATE_LINE");
 	omo_msg_fini(&r);
 	assert_level(f, x, "DC-NJ", hx, 0);
 	assert_level(f, y, "DC-NJ", hy, 0);
@@ -821,7 +637,7 @@ static void test_reserve_all_or_nothing(void **state)
 	omo_uuid_generate(&other);
 	rline one_more[] = {{&other, y, "DC-NJ", 1}};
 	reserve(f, one_more, 1, &r);
-	assert_error(&r, "OUT_OF_STOCK");
+	tk_assert_error(&r, "OUT_OF_STOCK");
 	omo_msg_fini(&r);
 	assert_level(f, y, "DC-NJ", hy, hy);
 
@@ -831,7 +647,7 @@ static void test_reserve_all_or_nothing(void **state)
 	omo_uuid_generate(&f2);
 	rline together[] = {{&f1, x, "DC-NJ", hx - 2}, {&f2, x, "DC-NJ", 1}};
 	reserve(f, together, 2, &r);
-	assert_error(&r, "OUT_OF_STOCK");
+	tk_assert_error(&r, "OUT_OF_STOCK");
 	omo_msg_fini(&r);
 	assert_level(f, x, "DC-NJ", hx, 2);
 }
@@ -1039,7 +855,7 @@ static void test_receive_and_adjust(void **state)
 	rline l[] = {{&fid, sku, "ST-MIA", 4}};
 	reserve_ok(f, l, 1);
 	change(f, true, sku, "ST-MIA", -2, &r);
-	assert_error(&r, "BAD_STATE");
+	tk_assert_error(&r, "BAD_STATE");
 	omo_msg_fini(&r);
 	assert_level(f, sku, "ST-MIA", 5, 4);
 	change(f, true, sku, "ST-MIA", -1, &r);
@@ -1053,22 +869,22 @@ static void test_receive_and_adjust(void **state)
 	/* nor below zero */
 	release(f, &fid);
 	change(f, true, sku, "ST-MIA", -8, &r);
-	assert_error(&r, "BAD_STATE");
+	tk_assert_error(&r, "BAD_STATE");
 	omo_msg_fini(&r);
 	assert_level(f, sku, "ST-MIA", 7, 0);
 
 	/* unknown SKU or node */
 	change(f, false, "SKU-9999", "DC-NJ", 1, &r);
-	assert_error(&r, "UNKNOWN_SKU");
+	tk_assert_error(&r, "UNKNOWN_SKU");
 	omo_msg_fini(&r);
 	change(f, false, "SKU-0001", "DC-XX", 1, &r);
-	assert_error(&r, "UNKNOWN_NODE");
+	tk_assert_error(&r, "UNKNOWN_NODE");
 	omo_msg_fini(&r);
 	change(f, true, "SKU-9999", "DC-NJ", 1, &r);
-	assert_error(&r, "UNKNOWN_SKU");
+	tk_assert_error(&r, "UNKNOWN_SKU");
 	omo_msg_fini(&r);
 	change(f, true, "SKU-0001", "DC-XX", -1, &r);
-	assert_error(&r, "UNKNOWN_NODE");
+	tk_assert_error(&r, "UNKNOWN_NODE");
 	omo_msg_fini(&r);
 	assert_level(f, "SKU-0001", "DC-NJ", h + 7, 0);
 	assert_false(level_of(f, "SKU-0001", "DC-XX").found);
@@ -1171,7 +987,7 @@ static void op_reserve(fx *f, model *m, model_ff *ff)
 			m->held++;
 		}
 	} else {
-		assert_error(&r, "OUT_OF_STOCK");
+		tk_assert_error(&r, "OUT_OF_STOCK");
 		m->refused++;
 	}
 	omo_msg_fini(&r);
@@ -1269,7 +1085,7 @@ static void test_random_operations_keep_invariants(void **state)
 				p->adjusted += q;
 				m->adjusted++;
 			} else {
-				assert_error(&r, "BAD_STATE");
+				tk_assert_error(&r, "BAD_STATE");
 				m->adjust_refused++;
 			}
 			omo_msg_fini(&r);

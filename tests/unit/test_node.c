@@ -13,18 +13,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "node.h"
+#include "testkit.h"
 
-#define NOW      1767225600000000LL /* 2026-01-01T00:00:00Z */
-#define MAX_GOT  32
+#define NOW      TK_NOW /* 2026-01-01T00:00:00Z */
 #define EPOCH_RT 8181
 #define MS       1000LL
 #define PICK     (100 * MS)
@@ -32,153 +29,12 @@
 #define PICKUP   (500 * MS)
 
 /* ====================================================================== */
-/* a service core under test                                              */
-
-typedef struct svc {
-	const omo_service_def *def;
-	void *cfg, *app;
-	omo_core *core;
-	char dir[64];
-	int64_t now;
-} svc;
-
-typedef struct stream {
-	const char *producer;
-	uint64_t epoch, seq;
-} stream;
-
-typedef struct got {
-	omo_msg m[MAX_GOT];
-	size_t n;
-} got;
-
-static const char *demo_dir(void)
-{
-	static char path[512];
-	const char *src = getenv("OMO_SOURCE_DIR");
-	snprintf(path, sizeof(path), "%s/simulators/scenarios/demo", src ? src : ".");
-	return path;
-}
-
-static int64_t svc_clock(void *arg)
-{
-	return ((const svc *)arg)->now;
-}
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char sub[512];
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
-static void svc_set(svc *s, const char *name, const char *value)
-{
-	if (omo_config_set(s->def->options, s->def->n_options, s->cfg, name, value) != 0)
-		fail_msg("option %s=%s refused", name, value);
-}
-
-static void svc_open(svc *s, const omo_service_def *def, const char *const *opts)
-{
-	char err[300], data[128];
-	omo_error_detail d = {0};
-	memset(s, 0, sizeof(*s));
-	s->def = def;
-	s->now = NOW;
-	s->cfg = calloc(1, def->config_size);
-	s->app = calloc(1, def->app_size);
-	assert_non_null(s->cfg);
-	assert_non_null(s->app);
-	snprintf(s->dir, sizeof(s->dir), "/tmp/omo-test-node-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	if (omo_config_load(def->options, def->n_options, s->cfg, "test", 0, NULL, err,
-	                    sizeof(err)) != 0)
-		fail_msg("config: %s", err);
-	snprintf(data, sizeof(data), "%s/data", s->dir);
-	svc_set(s, "network_dir", demo_dir());
-	svc_set(s, "data_dir", data);
-	svc_set(s, "sync", "0");
-	for (const char *const *o = opts; o != NULL && *o != NULL; o++) {
-		char name[64];
-		const char *eq = strchr(*o, '=');
-		assert_non_null(eq);
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - *o), *o);
-		svc_set(s, name, eq + 1);
-	}
-	if (def->app_init(s->app, s->cfg, err, sizeof(err)) != 0)
-		fail_msg("app_init: %s", err);
-	omo_err e = omo_core_open(&s->core, omo_service_handlers(def, s->app), s->app, data,
-	                          64u << 20, false, &d);
-	if (e != OMO_E_OK)
-		fail_msg("core_open: %s %s", omo_err_name(e), d.text);
-	omo_core_set_clock(s->core, svc_clock, s);
-}
-
-static void svc_close(svc *s)
-{
-	omo_core_close(s->core);
-	s->core = NULL;
-	if (s->app != NULL)
-		s->def->app_fini(s->app);
-	free(s->app);
-	free(s->cfg);
-	s->app = s->cfg = NULL;
-	rm_rf(s->dir);
-}
-
-static void got_fini(got *g)
-{
-	for (size_t i = 0; i < g->n; i++)
-		omo_msg_fini(&g->m[i]);
-	g->n = 0;
-}
-
-static void got_take(svc *s, got *g)
-{
-	const omo_buf *evs;
-	omo_error_detail d = {0};
-	got_fini(g);
-	size_t n = omo_core_published(s->core, &evs);
-	assert_true(n <= MAX_GOT);
-	for (size_t i = 0; i < n; i++) {
-		if (omo_msg_decode(evs[i].data, evs[i].len, &g->m[i], &d) != OMO_E_OK)
-			fail_msg("published event %zu does not decode: %s", i, d.text);
-		g->n++;
-	}
-}
-
-static omo_buf encode(const omo_msg *m)
-{
-	omo_buf b = {0};
-	omo_error_detail d = {0};
-	if (omo_msg_encode(m, &b, &d) != OMO_E_OK)
-		fail_msg("encode %s: %s", omo_msg_name(m->type), d.text);
-	return b;
-}
-
-/* ====================================================================== */
 /* fixture                                                                */
 
 typedef struct fx {
-	svc s;
-	got g;
-	stream router;
+	tk_svc s;
+	tk_got g;
+	tk_stream router;
 	int64_t next;
 } fx;
 
@@ -189,47 +45,40 @@ static void fx_open(fx *f, const char *role, const char *reject_pct)
 	snprintf(p, sizeof(p), "reject_pct=%s", reject_pct);
 	const char *opts[] = {r, p, "pick_ms=100", "transit_ms=300", "pickup_ms=500", NULL};
 	memset(f, 0, sizeof(*f));
-	svc_open(&f->s, &node_service, opts);
-	f->router = (stream){"router", EPOCH_RT, 0};
+	tk_svc_open(&f->s, &node_service, "node", opts);
+	f->router = (tk_stream){"router", EPOCH_RT, 0};
 }
 
 static void fx_close(fx *f)
 {
-	got_fini(&f->g);
-	svc_close(&f->s);
+	tk_got_fini(&f->g);
+	tk_svc_close(&f->s);
+}
+
+static int setup_node(void **state, const char *role, const char *reject_pct)
+{
+	fx *f = malloc(sizeof(*f));
+	if (f == NULL)
+		return -1;
+	omo_log_init("test_node", "error");
+	fx_open(f, role, reject_pct);
+	*state = f;
+	return 0;
 }
 
 static int setup_store(void **state)
 {
-	fx *f = malloc(sizeof(*f));
-	if (f == NULL)
-		return -1;
-	omo_log_init("test_node", "error");
-	fx_open(f, "store", "0");
-	*state = f;
-	return 0;
+	return setup_node(state, "store", "0");
 }
 
 static int setup_warehouse(void **state)
 {
-	fx *f = malloc(sizeof(*f));
-	if (f == NULL)
-		return -1;
-	omo_log_init("test_node", "error");
-	fx_open(f, "warehouse", "0");
-	*state = f;
-	return 0;
+	return setup_node(state, "warehouse", "0");
 }
 
 static int setup_rejecting_store(void **state)
 {
-	fx *f = malloc(sizeof(*f));
-	if (f == NULL)
-		return -1;
-	omo_log_init("test_node", "error");
-	fx_open(f, "store", "100");
-	*state = f;
-	return 0;
+	return setup_node(state, "store", "100");
 }
 
 static int teardown(void **state)
@@ -244,31 +93,13 @@ static int teardown(void **state)
  * ticks, in one batch as the shell does. */
 static omo_applied feed_seq(fx *f, omo_msg *ev, uint64_t seq)
 {
-	omo_gap g;
-	snprintf(ev->producer, sizeof(ev->producer), "%s", f->router.producer);
-	ev->epoch = f->router.epoch;
-	ev->seq = seq ? seq : f->router.seq + 1;
-	ev->ts_us = f->s.now;
-	omo_uuid_generate(&ev->id);
-	omo_buf b = encode(ev);
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	omo_applied a = omo_core_event(f->s.core, b.data, b.len, &g);
-	f->next = omo_core_tick(f->s.core);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	got_take(&f->s, &f->g);
-	if (a == OMO_APPLIED && ev->seq > f->router.seq)
-		f->router.seq = ev->seq;
-	omo_buf_fini(&b);
-	return a;
+	return tk_feed(&f->s, &f->g, &f->router, ev, seq, NULL, &f->next);
 }
 
 static void tick_at(fx *f, int64_t t)
 {
 	f->s.now = t;
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	f->next = omo_core_tick(f->s.core);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	got_take(&f->s, &f->g);
+	f->next = tk_tick(&f->s, &f->g);
 }
 
 static omo_alloc_line the_lines[2] = {

@@ -12,220 +12,43 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "orders.h"
+#include "testkit.h"
 
-#define NOW      1767225600000000LL /* 2026-01-01T00:00:00Z */
-#define MAX_GOT  32
+#define NOW      TK_NOW /* 2026-01-01T00:00:00Z */
 #define EPOCH_RT 1111
 #define EPOCH_WH 2222
 #define EPOCH_ST 3333
 
 /* ====================================================================== */
-/* a service core under test                                              */
-
-typedef struct svc {
-	const omo_service_def *def;
-	void *cfg, *app;
-	omo_core *core;
-	char dir[64];
-	int64_t now;
-} svc;
-
-/* A producer's stream as this test plays it. */
-typedef struct stream {
-	const char *producer;
-	uint64_t epoch, seq;
-} stream;
-
-/* Events the last batch published, decoded. */
-typedef struct got {
-	omo_msg m[MAX_GOT];
-	size_t n;
-} got;
+/* a service core under test (testkit.h)                                  */
 
 typedef struct fx {
-	svc s;
-	got g;
-	stream router, wh, store;
+	tk_svc s;
+	tk_got g; /* events the last batch published, decoded */
+	tk_stream router, wh, store;
 } fx;
-
-static const char *demo_dir(void)
-{
-	static char path[512];
-	const char *src = getenv("OMO_SOURCE_DIR");
-	snprintf(path, sizeof(path), "%s/simulators/scenarios/demo", src ? src : ".");
-	return path;
-}
-
-static int64_t svc_clock(void *arg)
-{
-	return ((const svc *)arg)->now;
-}
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char sub[512];
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
-static void svc_set(svc *s, const char *name, const char *value)
-{
-	if (omo_config_set(s->def->options, s->def->n_options, s->cfg, name, value) != 0)
-		fail_msg("option %s=%s refused", name, value);
-}
-
-/* svc_open builds def's service from its defaults, the demo network, a fresh
- * data directory, sync=0 and the "name=value" settings of opts (NULL-ended). */
-static void svc_open(svc *s, const omo_service_def *def, const char *const *opts)
-{
-	char err[300], data[128];
-	omo_error_detail d = {0};
-	memset(s, 0, sizeof(*s));
-	s->def = def;
-	s->now = NOW;
-	s->cfg = calloc(1, def->config_size);
-	s->app = calloc(1, def->app_size);
-	assert_non_null(s->cfg);
-	assert_non_null(s->app);
-	snprintf(s->dir, sizeof(s->dir), "/tmp/omo-test-orders-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	if (omo_config_load(def->options, def->n_options, s->cfg, "test", 0, NULL, err,
-	                    sizeof(err)) != 0)
-		fail_msg("config: %s", err);
-	snprintf(data, sizeof(data), "%s/data", s->dir);
-	svc_set(s, "network_dir", demo_dir());
-	svc_set(s, "data_dir", data);
-	svc_set(s, "sync", "0");
-	for (const char *const *o = opts; o != NULL && *o != NULL; o++) {
-		char name[64];
-		const char *eq = strchr(*o, '=');
-		assert_non_null(eq);
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - *o), *o);
-		svc_set(s, name, eq + 1);
-	}
-	if (def->app_init(s->app, s->cfg, err, sizeof(err)) != 0)
-		fail_msg("app_init: %s", err);
-	omo_err e = omo_core_open(&s->core, omo_service_handlers(def, s->app), s->app, data,
-	                          64u << 20, false, &d);
-	if (e != OMO_E_OK)
-		fail_msg("core_open: %s %s", omo_err_name(e), d.text);
-	omo_core_set_clock(s->core, svc_clock, s);
-}
-
-static void svc_close(svc *s)
-{
-	omo_core_close(s->core);
-	s->core = NULL;
-	if (s->app != NULL)
-		s->def->app_fini(s->app);
-	free(s->app);
-	free(s->cfg);
-	s->app = s->cfg = NULL;
-	rm_rf(s->dir);
-}
-
-static void got_fini(got *g)
-{
-	for (size_t i = 0; i < g->n; i++)
-		omo_msg_fini(&g->m[i]);
-	g->n = 0;
-}
-
-/* got_take decodes what the core's last committed batch published. */
-static void got_take(svc *s, got *g)
-{
-	const omo_buf *evs;
-	omo_error_detail d = {0};
-	got_fini(g);
-	size_t n = omo_core_published(s->core, &evs);
-	assert_true(n <= MAX_GOT);
-	for (size_t i = 0; i < n; i++) {
-		if (omo_msg_decode(evs[i].data, evs[i].len, &g->m[i], &d) != OMO_E_OK)
-			fail_msg("published event %zu does not decode: %s", i, d.text);
-		g->n++;
-	}
-}
-
-static omo_buf encode(const omo_msg *m)
-{
-	omo_buf b = {0};
-	omo_error_detail d = {0};
-	if (omo_msg_encode(m, &b, &d) != OMO_E_OK)
-		fail_msg("encode %s: %s", omo_msg_name(m->type), d.text);
-	return b;
-}
 
 /* request runs req alone in a batch, decodes the reply into r, keeps the
  * events published in g and, if raw is not NULL, the reply's bytes. */
 static void request(fx *f, omo_msg *req, omo_msg *r, omo_buf *raw)
 {
-	omo_buf in, out = {0};
-	omo_error_detail d = {0};
-	if (omo_uuid_is_nil(&req->id))
-		omo_uuid_generate(&req->id);
-	in = encode(req);
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	omo_core_request(f->s.core, in.data, in.len, &out);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	got_take(&f->s, &f->g);
-	assert_true(out.len > 0);
-	if (omo_msg_decode(out.data, out.len, r, &d) != OMO_E_OK)
-		fail_msg("reply does not decode: %s", d.text);
-	assert_memory_equal(r->corr.b, req->id.b, 16);
-	if (raw != NULL)
-		*raw = out;
-	else
-		omo_buf_fini(&out);
-	omo_buf_fini(&in);
+	tk_request(&f->s, &f->g, req, r, raw);
 }
 
 /* feed offers ev as the next event of stream st (seq given, or the next one
  * if seq is 0) in a batch of its own; the events published land in g. */
-static omo_applied feed_seq(fx *f, stream *st, omo_msg *ev, uint64_t seq, omo_gap *gap)
+static omo_applied feed_seq(fx *f, tk_stream *st, omo_msg *ev, uint64_t seq, omo_gap *gap)
 {
-	omo_gap g;
-	snprintf(ev->producer, sizeof(ev->producer), "%s", st->producer);
-	ev->epoch = st->epoch;
-	ev->seq = seq ? seq : st->seq + 1;
-	ev->ts_us = f->s.now;
-	omo_uuid_generate(&ev->id);
-	omo_buf b = encode(ev);
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	omo_applied a = omo_core_event(f->s.core, b.data, b.len, gap ? gap : &g);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	got_take(&f->s, &f->g);
-	if (a == OMO_APPLIED && ev->seq > st->seq)
-		st->seq = ev->seq;
-	omo_buf_fini(&b);
-	return a;
+	return tk_feed(&f->s, &f->g, st, ev, seq, gap, NULL);
 }
 
-static void feed(fx *f, stream *st, omo_msg *ev)
+static void feed(fx *f, tk_stream *st, omo_msg *ev)
 {
 	assert_int_equal(feed_seq(f, st, ev, 0, NULL), OMO_APPLIED);
 }
@@ -239,10 +62,10 @@ static int setup(void **state)
 	if (f == NULL)
 		return -1;
 	omo_log_init("test_orders", "error");
-	svc_open(&f->s, &orders_service, NULL);
-	f->router = (stream){"router", EPOCH_RT, 0};
-	f->wh = (stream){"node-warehouse", EPOCH_WH, 0};
-	f->store = (stream){"node-store", EPOCH_ST, 0};
+	tk_svc_open(&f->s, &orders_service, "orders", NULL);
+	f->router = (tk_stream){"router", EPOCH_RT, 0};
+	f->wh = (tk_stream){"node-warehouse", EPOCH_WH, 0};
+	f->store = (tk_stream){"node-store", EPOCH_ST, 0};
 	*state = f;
 	return 0;
 }
@@ -250,8 +73,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fx *f = *state;
-	got_fini(&f->g);
-	svc_close(&f->s);
+	tk_got_fini(&f->g);
+	tk_svc_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -281,15 +104,6 @@ static void submit_msg(omo_msg *m, const char *key)
 	s->ship_to = new_york;
 	s->lines = std_lines;
 	s->lines_count = 2;
-}
-
-static void assert_error(const omo_msg *r, const char *code)
-{
-	if (r->type != OMO_MSG_ERROR)
-		fail_msg("got a %s reply, want error %s", omo_msg_name(r->type), code);
-	if (strcmp(r->body.error.code, code) != 0)
-		fail_msg("got error %s (%s), want %s", r->body.error.code, r->body.error.message,
-		         code);
 }
 
 /* submit_ok submits the standard order under key and returns its id. */
@@ -534,7 +348,7 @@ static void test_submit_same_key_same_body(void **state)
 	submit_msg(&diff, "key-retry");
 	diff.body.submit_order.lines = other;
 	request(f, &diff, &r4, NULL);
-	assert_error(&r4, "CONFLICT");
+	tk_assert_error(&r4, "CONFLICT");
 	assert_int_equal(f->g.n, 0);
 	omo_msg v;
 	get_view(f, &r1.body.submit_order_reply.order_id, &v);
@@ -628,12 +442,12 @@ static void test_unknown_order(void **state)
 	omo_msg_init(&req, OMO_MSG_GET_ORDER);
 	req.body.get_order.order_id = nobody;
 	request(f, &req, &r, NULL);
-	assert_error(&r, "NOT_FOUND");
+	tk_assert_error(&r, "NOT_FOUND");
 	omo_msg_fini(&r);
 	omo_msg_init(&req, OMO_MSG_CANCEL_ORDER);
 	req.body.cancel_order.order_id = nobody;
 	request(f, &req, &r, NULL);
-	assert_error(&r, "NOT_FOUND");
+	tk_assert_error(&r, "NOT_FOUND");
 	assert_int_equal(f->g.n, 0);
 	omo_msg_fini(&r);
 }
@@ -847,7 +661,7 @@ static void test_unroutable_rejects(void **state)
 	omo_msg_init(&req, OMO_MSG_CANCEL_ORDER);
 	req.body.cancel_order.order_id = id;
 	request(f, &req, &r, NULL);
-	assert_error(&r, "BAD_STATE");
+	tk_assert_error(&r, "BAD_STATE");
 	assert_int_equal(f->g.n, 0);
 	omo_msg_fini(&r);
 }
@@ -862,7 +676,7 @@ static void cancel(fx *f, const omo_uuid *id, omo_msg *r)
 	request(f, &req, r, NULL);
 }
 
-static size_t count_type(const got *g, omo_msg_type t)
+static size_t count_type(const tk_got *g, omo_msg_type t)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < g->n; i++)
@@ -943,7 +757,7 @@ static void test_cancel_after_shipping(void **state)
 
 	omo_msg r;
 	cancel(f, &id, &r);
-	assert_error(&r, "BAD_STATE");
+	tk_assert_error(&r, "BAD_STATE");
 	assert_int_equal(f->g.n, 0);
 	omo_msg_fini(&r);
 	assert_status(f, &id, OMO_ORDER_ROUTED);
@@ -955,7 +769,7 @@ static void test_cancel_after_shipping(void **state)
 	update(f, &id, &p[1], OMO_FF_DELIVERED);
 	assert_status(f, &id, OMO_ORDER_COMPLETED);
 	cancel(f, &id, &r);
-	assert_error(&r, "BAD_STATE");
+	tk_assert_error(&r, "BAD_STATE");
 	assert_int_equal(f->g.n, 0);
 	omo_msg_fini(&r);
 }

@@ -14,164 +14,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "router.h"
+#include "testkit.h"
 
-#define NOW       1767225600000000LL /* 2026-01-01T00:00:00Z */
-#define MAX_GOT   32
+#define NOW       TK_NOW /* 2026-01-01T00:00:00Z */
 #define EPOCH_ORD 5151
 #define EPOCH_WH  6161
 #define EPOCH_ST  7171
 #define RETRY_MS  250
 #define RETRY_US  (RETRY_MS * 1000LL)
-
-/* ====================================================================== */
-/* a service core under test                                              */
-
-typedef struct svc {
-	const omo_service_def *def;
-	void *cfg, *app;
-	omo_core *core;
-	char dir[64];
-	int64_t now;
-} svc;
-
-typedef struct stream {
-	const char *producer;
-	uint64_t epoch, seq;
-} stream;
-
-typedef struct got {
-	omo_msg m[MAX_GOT];
-	size_t n;
-} got;
-
-static const char *demo_dir(void)
-{
-	static char path[512];
-	const char *src = getenv("OMO_SOURCE_DIR");
-	snprintf(path, sizeof(path), "%s/simulators/scenarios/demo", src ? src : ".");
-	return path;
-}
-
-static int64_t svc_clock(void *arg)
-{
-	return ((const svc *)arg)->now;
-}
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char sub[512];
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
-static void svc_set(svc *s, const char *name, const char *value)
-{
-	if (omo_config_set(s->def->options, s->def->n_options, s->cfg, name, value) != 0)
-		fail_msg("option %s=%s refused", name, value);
-}
-
-static void svc_open(svc *s, const omo_service_def *def, const char *const *opts)
-{
-	char err[300], data[128];
-	omo_error_detail d = {0};
-	memset(s, 0, sizeof(*s));
-	s->def = def;
-	s->now = NOW;
-	s->cfg = calloc(1, def->config_size);
-	s->app = calloc(1, def->app_size);
-	assert_non_null(s->cfg);
-	assert_non_null(s->app);
-	snprintf(s->dir, sizeof(s->dir), "/tmp/omo-test-router-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	if (omo_config_load(def->options, def->n_options, s->cfg, "test", 0, NULL, err,
-	                    sizeof(err)) != 0)
-		fail_msg("config: %s", err);
-	snprintf(data, sizeof(data), "%s/data", s->dir);
-	svc_set(s, "network_dir", demo_dir());
-	svc_set(s, "data_dir", data);
-	svc_set(s, "sync", "0");
-	for (const char *const *o = opts; o != NULL && *o != NULL; o++) {
-		char name[64];
-		const char *eq = strchr(*o, '=');
-		assert_non_null(eq);
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - *o), *o);
-		svc_set(s, name, eq + 1);
-	}
-	if (def->app_init(s->app, s->cfg, err, sizeof(err)) != 0)
-		fail_msg("app_init: %s", err);
-	omo_err e = omo_core_open(&s->core, omo_service_handlers(def, s->app), s->app, data,
-	                          64u << 20, false, &d);
-	if (e != OMO_E_OK)
-		fail_msg("core_open: %s %s", omo_err_name(e), d.text);
-	omo_core_set_clock(s->core, svc_clock, s);
-}
-
-static void svc_close(svc *s)
-{
-	omo_core_close(s->core);
-	s->core = NULL;
-	if (s->app != NULL)
-		s->def->app_fini(s->app);
-	free(s->app);
-	free(s->cfg);
-	s->app = s->cfg = NULL;
-	rm_rf(s->dir);
-}
-
-static void got_fini(got *g)
-{
-	for (size_t i = 0; i < g->n; i++)
-		omo_msg_fini(&g->m[i]);
-	g->n = 0;
-}
-
-static void got_take(svc *s, got *g)
-{
-	const omo_buf *evs;
-	omo_error_detail d = {0};
-	got_fini(g);
-	size_t n = omo_core_published(s->core, &evs);
-	assert_true(n <= MAX_GOT);
-	for (size_t i = 0; i < n; i++) {
-		if (omo_msg_decode(evs[i].data, evs[i].len, &g->m[i], &d) != OMO_E_OK)
-			fail_msg("published event %zu does not decode: %s", i, d.text);
-		g->n++;
-	}
-}
-
-static omo_buf encode(const omo_msg *m)
-{
-	omo_buf b = {0};
-	omo_error_detail d = {0};
-	if (omo_msg_encode(m, &b, &d) != OMO_E_OK)
-		fail_msg("encode %s: %s", omo_msg_name(m->type), d.text);
-	return b;
-}
 
 /* ====================================================================== */
 /* inventory, played by the test                                          */
@@ -389,27 +245,27 @@ static omo_err fake_call(void *arg, const char *peer, const omo_msg *req, omo_ms
 /* fixture                                                                */
 
 typedef struct fx {
-	svc s;
+	tk_svc s;
 	fake fk;
-	got g;
-	stream orders, wh, store;
+	tk_got g;
+	tk_stream orders, wh, store;
 	int64_t next; /* when the router's tick is next due, from the last batch */
 } fx;
 
 static void fx_open(fx *f, const char *const *opts)
 {
 	memset(f, 0, sizeof(*f));
-	svc_open(&f->s, &router_service, opts);
+	tk_svc_open(&f->s, &router_service, "router", opts);
 	omo_core_set_caller(f->s.core, fake_call, &f->fk);
-	f->orders = (stream){"orders", EPOCH_ORD, 0};
-	f->wh = (stream){"node-warehouse", EPOCH_WH, 0};
-	f->store = (stream){"node-store", EPOCH_ST, 0};
+	f->orders = (tk_stream){"orders", EPOCH_ORD, 0};
+	f->wh = (tk_stream){"node-warehouse", EPOCH_WH, 0};
+	f->store = (tk_stream){"node-store", EPOCH_ST, 0};
 }
 
 static void fx_close(fx *f)
 {
-	got_fini(&f->g);
-	svc_close(&f->s);
+	tk_got_fini(&f->g);
+	tk_svc_close(&f->s);
 }
 
 static int setup(void **state)
@@ -434,31 +290,16 @@ static int teardown(void **state)
 
 /* feed applies ev as the next event of st, then ticks, in one batch (as the
  * shell does); what was published lands in g, the next tick time in next. */
-static void feed(fx *f, stream *st, omo_msg *ev)
+static void feed(fx *f, tk_stream *st, omo_msg *ev)
 {
-	omo_gap g;
-	snprintf(ev->producer, sizeof(ev->producer), "%s", st->producer);
-	ev->epoch = st->epoch;
-	ev->seq = ++st->seq;
-	ev->ts_us = f->s.now;
-	omo_uuid_generate(&ev->id);
-	omo_buf b = encode(ev);
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	assert_int_equal(omo_core_event(f->s.core, b.data, b.len, &g), OMO_APPLIED);
-	f->next = omo_core_tick(f->s.core);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	got_take(&f->s, &f->g);
-	omo_buf_fini(&b);
+	assert_int_equal(tk_feed(&f->s, &f->g, st, ev, 0, NULL, &f->next), OMO_APPLIED);
 }
 
 /* tick_at moves the clock to t and runs a tick batch. */
 static void tick_at(fx *f, int64_t t)
 {
 	f->s.now = t;
-	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
-	f->next = omo_core_tick(f->s.core);
-	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
-	got_take(&f->s, &f->g);
+	f->next = tk_tick(&f->s, &f->g);
 }
 
 static const omo_address new_york = {

@@ -11,15 +11,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "store.h"
+#include "testkit.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MiB  (1024u * 1024u)
@@ -32,43 +31,19 @@ typedef struct fx {
 	omo_store *s;
 } fx;
 
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char sub[512];
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
 	omo_error_detail d = {0};
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/omo-test-store-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (tk_mkdtemp(f->dir, sizeof(f->dir), "store") == NULL) {
 		free(f);
 		return -1;
 	}
 	if (omo_store_open(&f->s, f->dir, tables, N(tables), 16 * MiB, true, &d) != OMO_E_OK) {
 		fprintf(stderr, "open: %s\n", d.text);
-		rm_rf(f->dir);
+		tk_rm_rf(f->dir);
 		free(f);
 		return -1;
 	}
@@ -80,7 +55,7 @@ static int teardown(void **state)
 {
 	fx *f = *state;
 	omo_store_close(f->s);
-	rm_rf(f->dir);
+	tk_rm_rf(f->dir);
 	free(f);
 	return 0;
 }
@@ -564,7 +539,7 @@ static void test_scan_null_prefix(void **state)
 
 static void test_store_full(void **state)
 {
-	char dir[64] = "/tmp/omo-test-full-XXXXXX";
+	char dir[64];
 	omo_store *s;
 	omo_error_detail d = {0};
 	static uint8_t value[4000];
@@ -572,7 +547,7 @@ static void test_store_full(void **state)
 	omo_err failed = OMO_E_OK;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(tk_mkdtemp(dir, sizeof(dir), "full"));
 	memset(value, 0x5a, sizeof(value));
 	assert_int_equal(omo_store_open(&s, dir, tables, N(tables), 1 * MiB, true, &d), OMO_E_OK);
 
@@ -617,18 +592,18 @@ static void test_store_full(void **state)
 	assert_int_equal(omo_get(t, T_A, k, 8, &v), OMO_E_OK);
 	omo_txn_abort(t);
 	omo_store_close(s);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 
 /* One value bigger than the whole map. */
 static void test_store_full_single_put(void **state)
 {
-	char dir[64] = "/tmp/omo-test-full-XXXXXX";
+	char dir[64];
 	omo_store *s;
 	omo_error_detail d = {0};
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(tk_mkdtemp(dir, sizeof(dir), "full"));
 	assert_int_equal(omo_store_open(&s, dir, tables, N(tables), 1 * MiB, true, &d), OMO_E_OK);
 	size_t n = 2 * MiB;
 	uint8_t *big = calloc(1, n);
@@ -643,18 +618,18 @@ static void test_store_full_single_put(void **state)
 	assert_int_equal(e, OMO_E_STORE_FULL);
 	free(big);
 	omo_store_close(s);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 
 /* A full map grows (doubling, up to a bound) and the refused write then fits. */
 static void test_full_map_grows(void **state)
 {
-	char dir[64] = "/tmp/omo-test-grow-XXXXXX";
+	char dir[64];
 	omo_store *s;
 	omo_error_detail d = {0};
 	static uint8_t value[4000];
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(tk_mkdtemp(dir, sizeof(dir), "grow"));
 	assert_int_equal(omo_store_open(&s, dir, tables, N(tables), 1 * MiB, true, &d), OMO_E_OK);
 	assert_false(omo_store_filled(s));
 	uint32_t key = 0;
@@ -681,7 +656,7 @@ static void test_full_map_grows(void **state)
 	assert_int_equal(omo_txn_commit(t), OMO_E_OK);
 	assert_int_equal(omo_store_reader_check(s), 0);
 	omo_store_close(s);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 
 int main(void)
