@@ -112,7 +112,8 @@ static omo_err schedule_retry(omo_ctx *ctx, omo_route_state *s, int64_t at)
 typedef struct job {
 	omo_route_state s;
 	omo_arena a;
-	bool active; /* it has units to source now */
+	bool active;  /* it has units to source now */
+	bool release; /* cancelled: free what an unannounced try may hold */
 	omo_fulfillment_info *parts;
 	uint32_t n_parts;
 	omo_alloc_line *short_lines;
@@ -294,7 +295,7 @@ static omo_err reserve_jobs(omo_ctx *ctx, job *jobs, int n, omo_err *codes, omo_
 	omo_msg req, reply;
 	for (int i = 0; i < n; i++) {
 		codes[i] = OMO_E_OK;
-		if (!jobs[i].active)
+		if (!jobs[i].active && !jobs[i].release)
 			continue;
 		groups[m] = (omo_reserve){.order_id = jobs[i].s.order_id,
 		                          .attempt = jobs[i].s.attempt + 1,
@@ -391,11 +392,16 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 	omo_err codes[BATCH_MAX], e = OMO_E_OK;
 	snapshot snap = {0};
 	planner *p = NULL;
-	int active = 0;
+	int active = 0, releases = 0;
 
 	for (int i = 0; i < n && e == OMO_E_OK; i++) {
 		job *j = &jobs[i];
 		j->active = j->s.pending_count > 0 && !j->s.cancelled;
+		/* A try whose holds inventory kept but whose plan was never announced
+		 * (a lost reply, a crash) would hold them forever once the order is
+		 * cancelled: an empty reserve for the next attempt frees them. */
+		j->release = j->s.cancelled;
+		releases += j->release;
 		if (j->active && j->s.rejections >= app->max_declines) {
 			j->active = false;
 			j->s.pending_count = 0;
@@ -403,9 +409,9 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 		}
 		active += j->active;
 	}
-	if (e != OMO_E_OK || active == 0)
+	if (e != OMO_E_OK || active + releases == 0)
 		return e;
-	if ((e = snapshot_take(ctx, app, jobs, n, &snap, &d)) == OMO_E_OK) {
+	if (active == 0 || (e = snapshot_take(ctx, app, jobs, n, &snap, &d)) == OMO_E_OK) {
 		p = calloc(1, sizeof(*p));
 		if (p == NULL ||
 		    (p->available = calloc((size_t)RT_MAX_LINES * nn + 1, sizeof(int64_t))) ==
@@ -423,7 +429,7 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 		/* Inventory did not answer: everyone tries again shortly. */
 		OMO_WARN("route_deferred", "orders=%d detail=\"%s\"", active, d.text);
 		for (int i = 0; i < n; i++)
-			codes[i] = jobs[i].active ? OMO_E_UNAVAILABLE : OMO_E_OK;
+			codes[i] = jobs[i].active || jobs[i].release ? OMO_E_UNAVAILABLE : OMO_E_OK;
 		e = OMO_E_OK;
 	}
 	for (int i = 0; i < n && e == OMO_E_OK; i++)
@@ -431,6 +437,8 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 			e = codes[i] == OMO_E_OK
 			        ? announce(ctx, app, &jobs[i])
 			        : schedule_retry(ctx, &jobs[i].s, ctx->now_us + app->retry_us);
+		else if (jobs[i].release && codes[i] != OMO_E_OK)
+			e = schedule_retry(ctx, &jobs[i].s, ctx->now_us + app->retry_us);
 	if (p != NULL) {
 		free(p->available);
 		free(p->excluded);
@@ -489,6 +497,7 @@ static omo_err on_cancelled(omo_ctx *ctx, const omo_order_cancelled *c)
 	}
 	s.cancelled = true;
 	s.pending_count = 0;
+	e = schedule_retry(ctx, &s, ctx->now_us); /* the tick releases an unannounced try */
 	for (uint32_t i = 0; i < s.parts_count && e == OMO_E_OK; i++) {
 		omo_fulfillment_info *p = &s.parts[i];
 		if (p->status != OMO_FF_REQUESTED && p->status != OMO_FF_ACCEPTED)
@@ -556,7 +565,7 @@ static omo_err on_update(omo_ctx *ctx, const omo_fulfillment_update *u)
 			         u->detail);
 			s.rejections++;
 			if ((e = add_excluded(&s, &a, u->node)) == OMO_E_OK &&
-			    (e = add_pending(&s, &a, p)) == OMO_E_OK)
+			    (e = add_pending(&s, &a, p)) == OMO_E_OK && !s.cancelled)
 				e = schedule_retry(ctx, &s, ctx->now_us);
 		}
 		if (e == OMO_E_OK)
