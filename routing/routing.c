@@ -44,6 +44,7 @@
  * RT_NOT_NEEDED, whether or not the plan is complete.
  */
 #include "routing.h"
+#include "geo.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -52,23 +53,12 @@
 #define RT_EARTH_RADIUS_M 6371008.8
 #define RT_NONE           UINT32_MAX
 
-/*
- * A reference point with its cosine worked out once: rt_route() measures
- * every node from the same point, and the trigonometry dominates pass 2.
- * rt_distance_m() goes through the same code, so both agree to the metre.
- */
-typedef struct rt_point {
-	double lat; /* radians */
-	double lon; /* radians */
-	double cos_lat;
-} rt_point;
-
 static double rt_radians(int64_t udeg)
 {
 	return (double)udeg * (3.14159265358979323846 / 180e6);
 }
 
-static rt_point rt_point_at(int64_t lat_udeg, int64_t lon_udeg)
+rt_point rt_point_at(int64_t lat_udeg, int64_t lon_udeg)
 {
 	rt_point p;
 
@@ -78,7 +68,7 @@ static rt_point rt_point_at(int64_t lat_udeg, int64_t lon_udeg)
 	return p;
 }
 
-static int64_t rt_distance_from(const rt_point *from, int64_t lat_udeg, int64_t lon_udeg)
+int64_t rt_distance_from(const rt_point *from, int64_t lat_udeg, int64_t lon_udeg)
 {
 	double lat = rt_radians(lat_udeg);
 	double s_lat = sin((lat - from->lat) / 2);
@@ -365,6 +355,13 @@ const char *rt_exclusion_name(rt_exclusion e)
 	    [RT_NOT_PICKUP_NODE] = "not_pickup_node",
 	    [RT_NO_STOCK] = "no_stock",
 	    [RT_NOT_NEEDED] = "not_needed",
+	    [RT_NOT_HAZMAT] = "not_hazmat",
+	    [RT_SAFETY_STOCK] = "safety_stock",
+	    [RT_CHANNEL_RESERVED] = "channel_reserved",
+	    [RT_AT_CAPACITY] = "at_capacity",
+	    [RT_MISSES_PROMISE] = "misses_promise",
+	    [RT_NOT_SHORTLISTED] = "not_shortlisted",
+	    [RT_NOT_COMPLETE] = "not_complete",
 	};
 
 	if ((unsigned)e >= sizeof(names) / sizeof(names[0]))

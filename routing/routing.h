@@ -31,6 +31,8 @@ enum {
 	RT_CAP_SHIP = 1u << 0,     /* ships parcels to a consumer's home */
 	RT_CAP_PICKUP = 1u << 1,   /* hands orders over at its counter */
 	RT_CAP_DROPSHIP = 1u << 2, /* a manufacturer shipping on our behalf */
+	RT_CAP_HAZMAT = 1u << 3,   /* may handle hazardous goods */
+	RT_CAP_TRANSFER = 1u << 4, /* sends stock to a store for a pick-up */
 };
 
 typedef enum rt_fulfillment {
@@ -47,6 +49,13 @@ typedef enum rt_exclusion {
 	RT_NOT_PICKUP_NODE,   /* pick-up orders use the customer's store only */
 	RT_NO_STOCK,          /* has none of the order's lines available */
 	RT_NOT_NEEDED,        /* eligible, but not used (plan complete, or a limit reached) */
+	RT_NOT_HAZMAT,        /* the lines it stocks are hazardous and it may not handle them */
+	RT_SAFETY_STOCK,      /* what it has is its safety stock */
+	RT_CHANNEL_RESERVED,  /* what it has is set aside for other channels */
+	RT_AT_CAPACITY,       /* its daily capacity (orders or lines) is used up */
+	RT_MISSES_PROMISE,    /* it cannot deliver by the order's promise date */
+	RT_NOT_SHORTLISTED,   /* eligible, but beyond the heuristic's shortlist */
+	RT_NOT_COMPLETE,      /* ship-complete order, and it cannot send every line */
 } rt_exclusion;
 
 typedef struct rt_node {
@@ -56,6 +65,16 @@ typedef struct rt_node {
 	int64_t lat_udeg; /* latitude, micro-degrees */
 	int64_t lon_udeg; /* longitude, micro-degrees */
 	bool online;
+	/* Operating data read by rt_decide() only (zero: none, no limit). */
+	int64_t handling_cost;   /* per package, minor currency units */
+	int32_t cutoff_min;      /* orders after this minute of the (UTC) day ship a day later */
+	int32_t processing_days; /* days from order to leaving the node */
+	int64_t cap_orders;      /* orders it can take per day (0: no limit) */
+	int64_t cap_lines;       /* order lines it can take per day (0: no limit) */
+	int64_t used_orders;     /* taken so far today */
+	int64_t used_lines;
+	int64_t make_capacity; /* made-to-order units it can still make (0: makes none) */
+	int32_t make_days;     /* days to make one */
 } rt_node;
 
 typedef struct rt_line {
@@ -85,6 +104,9 @@ typedef struct rt_alloc {
 	uint32_t line; /* index into request lines */
 	uint32_t node; /* index into request nodes */
 	int64_t quantity;
+	int64_t promise_day; /* rt_decide(): day (since the epoch) the units reach the consumer */
+	bool transfer;       /* rt_decide(): sent to the pick-up store, which hands them over */
+	bool made;           /* rt_decide(): made to order from components */
 } rt_alloc;
 
 /* One row of the decision record per candidate node. */
@@ -93,6 +115,8 @@ typedef struct rt_candidate {
 	uint32_t lines_coverable; /* lines it could fill completely */
 	int64_t distance_m;       /* great-circle distance to the ship-to, metres */
 	int64_t score;            /* lower is better; only meaningful if eligible */
+	uint32_t zone;            /* rt_decide(): shipping zone (1-based; 0: no zones) */
+	int64_t promise_day;      /* rt_decide(): earliest day its goods reach the consumer */
 } rt_candidate;
 
 typedef struct rt_plan {
@@ -101,6 +125,10 @@ typedef struct rt_plan {
 	int64_t short_qty[RT_MAX_LINES]; /* units per line that no node could give */
 	uint32_t n_nodes_used;
 	bool complete; /* every unit of every line is allocated */
+	/* rt_decide() only: */
+	int64_t cost;     /* the objective of the plan (thousandths of a point), lower is better */
+	int32_t strategy; /* index of the rule set's strategy used */
+	bool exact;       /* found by exhaustive branch and bound (else the shortlist heuristic) */
 } rt_plan;
 
 typedef enum rt_status {

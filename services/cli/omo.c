@@ -907,6 +907,19 @@ static int cmd_order(cli *c)
 	return rc;
 }
 
+static int cmd_explain(cli *c)
+{
+	omo_msg req, reply;
+	request_init(&req, OMO_MSG_EXPLAIN);
+	if (parse_order_id(c->args[0], &req.body.explain.order_id) != 0)
+		return EXIT_USAGE;
+	int rc = call(c, "router", &req, &reply) == OMO_E_OK
+	             ? print_json(&omo_rec_explanation, &reply.body.explanation)
+	             : EXIT_FAILED;
+	omo_msg_fini(&reply);
+	return rc;
+}
+
 static int cmd_cancel(cli *c)
 {
 	omo_msg req, reply;
@@ -990,6 +1003,8 @@ static const struct command {
      "submit the order in FILE (JSON submit_order; - reads stdin); print the reply"},
     {"order", "ORDER_ID", 1, 1, cmd_order, "print an order with its parts and history"},
     {"cancel", "ORDER_ID [REASON]", 1, 2, cmd_cancel, "cancel an order; print it"},
+    {"explain", "ORDER_ID", 1, 1, cmd_explain,
+     "why the router sourced an order as it did: rule set, candidates, plan, replay"},
     {"inventory", "[--sku=S] [--node=N]", 0, 0, cmd_inventory,
      "stock per SKU and node: on_hand, reserved, available"},
     {"help", "", 0, 0, cmd_help, "this text"},

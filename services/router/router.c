@@ -1,24 +1,109 @@
 /*
  * router.c - the router service's handlers.
  *
- * orders: order id -> route_state (lines, what is still to source, parts, exclusions)
- * retry:  be64(retry time) + order id -> "" for orders to route again later
+ * orders:    order id -> route_state (lines, what is still to source, parts, exclusions)
+ * retry:     be64(retry time) + order id -> "" for orders to route again later
+ * decisions: order id + be64(attempt) -> decision (the record of one routing)
  */
 #include "router.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
-enum { T_ORDERS, T_RETRY };
-static const char *const router_tables[] = {"orders", "retry"};
+enum { T_ORDERS, T_RETRY, T_DECISIONS };
+static const char *const router_tables[] = {"orders", "retry", "decisions"};
+
+/* ---- the rule set ------------------------------------------------------ */
+
+/* Used when the network has no rules.yaml: fewest packages, then nearest. */
+static const char builtin_rules[] = "name: builtin\n"
+                                    "version: 1\n"
+                                    "strategies:\n"
+                                    "  - name: fewest-packages-then-nearest\n"
+                                    "    filters: [exclusions, online, capability]\n"
+                                    "    objective: {package: 1000000, distance: 1}\n"
+                                    "    max_splits: 3\n"
+                                    "    line_split: true\n";
+
+/* nodes_apply gives routing's nodes the catalog's data plus the rule set's. */
+static void nodes_apply(router_app *app)
+{
+	for (uint32_t i = 0; i < app->catalog.n_nodes; i++) {
+		const omo_node_info *n = &app->catalog.nodes[i];
+		const rt_node_rule *x = rt_rules_node(&app->rules, n->id);
+		rt_node *r = &app->nodes[i];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->id, sizeof(r->id), "%s", n->id);
+		r->type = n->type == OMO_NODE_MANUFACTURER ? RT_MANUFACTURER
+		          : n->type == OMO_NODE_WAREHOUSE  ? RT_WAREHOUSE
+		                                           : RT_STORE;
+		r->caps = n->caps;
+		r->lat_udeg = n->lat_udeg;
+		r->lon_udeg = n->lon_udeg;
+		r->online = true;
+		if (x == NULL)
+			continue;
+		r->caps |= x->caps;
+		r->handling_cost = x->handling_cost;
+		r->cutoff_min = x->cutoff_min;
+		r->processing_days = x->processing_days;
+		r->cap_orders = x->cap_orders;
+		r->cap_lines = x->cap_lines;
+		r->make_capacity = x->make_capacity;
+		r->make_days = x->make_days;
+	}
+}
+
+static int64_t file_mtime_ns(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return -1;
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+/* rules_read replaces app's rule set with the file's (or the built-in one);
+ * on error app keeps what it had and err says why. */
+static int rules_read(router_app *app, char *err, size_t errlen)
+{
+	rt_rules next;
+	int64_t mtime = app->rules_path[0] ? file_mtime_ns(app->rules_path) : 0;
+	int rc = app->rules_path[0] ? rt_rules_load(app->rules_path, &next, err, errlen)
+	                            : rt_rules_parse_text(builtin_rules, sizeof(builtin_rules) - 1,
+	                                                  &next, err, errlen);
+	if (rc != 0)
+		return -1;
+	rt_rules_fini(&app->rules);
+	app->rules = next;
+	app->rules_mtime_ns = mtime;
+	nodes_apply(app);
+	OMO_INFO("rules_loaded", "name=%s version=%lld hash=%s", app->rules.name,
+	         (long long)app->rules.version, app->rules.hash);
+	return 0;
+}
+
+/* rules_check reloads the rule set when its file has changed; a file that
+ * does not read leaves the rules in use as they are. */
+static void rules_check(router_app *app)
+{
+	char err[256];
+	if (app->rules_path[0] == '\0' || file_mtime_ns(app->rules_path) == app->rules_mtime_ns)
+		return;
+	if (rules_read(app, err, sizeof(err)) != 0) {
+		app->rules_mtime_ns = file_mtime_ns(app->rules_path); /* said once per change */
+		OMO_WARN("rules_refused", "keeping hash=%s detail=\"%s\"", app->rules.hash, err);
+	}
+}
 
 static void app_fini(void *a)
 {
 	router_app *app = a;
 	omo_catalog_fini(&app->catalog);
+	rt_rules_fini(&app->rules);
 	free(app->nodes);
 }
 
@@ -33,20 +118,16 @@ static int app_init(void *a, const void *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (uint32_t i = 0; i < app->catalog.n_nodes; i++) {
-		const omo_node_info *n = &app->catalog.nodes[i];
-		rt_node *r = &app->nodes[i];
-		snprintf(r->id, sizeof(r->id), "%s", n->id);
-		r->type = n->type == OMO_NODE_MANUFACTURER ? RT_MANUFACTURER
-		          : n->type == OMO_NODE_WAREHOUSE  ? RT_WAREHOUSE
-		                                           : RT_STORE;
-		r->caps = n->caps;
-		r->lat_udeg = n->lat_udeg;
-		r->lon_udeg = n->lon_udeg;
-		r->online = true;
+	if (cfg->rules[0] != '\0')
+		snprintf(app->rules_path, sizeof(app->rules_path), "%s", cfg->rules);
+	else {
+		snprintf(app->rules_path, sizeof(app->rules_path), "%s/rules.yaml",
+		         cfg->network_dir);
+		if (file_mtime_ns(app->rules_path) < 0)
+			app->rules_path[0] = '\0';
 	}
-	app->max_splits = cfg->max_splits > 0 ? (uint32_t)cfg->max_splits : 0;
-	app->line_split = cfg->line_split != 0;
+	if (rules_read(app, err, errlen) != 0)
+		return -1;
 	app->max_declines = cfg->max_declines;
 	app->retry_us = cfg->retry_ms * 1000;
 	app->backorder_retry_us = cfg->backorder_retry_ms * 1000;
@@ -120,13 +201,15 @@ typedef struct job {
 	uint32_t n_short;
 	omo_reserve_line *holds; /* the parts' lines as inventory holds them */
 	uint32_t n_holds;
+	omo_decision dec; /* the record of this routing */
 } job;
 
-/* Units free per (SKU, node) for the orders of one batch. */
+/* Stock per (SKU, node) for the orders of one batch. */
 typedef struct snapshot {
 	const char **skus; /* sorted, distinct; they point into the jobs' lines */
 	uint32_t n_skus;
-	int64_t *available; /* [sku * n_nodes + node] */
+	int64_t *on_hand; /* [sku * n_nodes + node] */
+	int64_t *reserved;
 } snapshot;
 
 static int cmp_str(const void *a, const void *b)
@@ -172,14 +255,17 @@ static omo_err snapshot_take(omo_ctx *ctx, const router_app *app, job *jobs, int
 	omo_err e = omo_ctx_call(ctx, "inventory", &req, &reply, d);
 	free(refs);
 	if (e == OMO_E_OK &&
-	    (snap->available = calloc((size_t)distinct * nn + 1, sizeof(int64_t))) == NULL)
+	    ((snap->on_hand = calloc((size_t)distinct * nn + 1, sizeof(int64_t))) == NULL ||
+	     (snap->reserved = calloc((size_t)distinct * nn + 1, sizeof(int64_t))) == NULL))
 		e = omo_fail(d, OMO_E_NOMEM, "out of memory");
 	for (uint32_t i = 0; e == OMO_E_OK && i < reply.body.stock_reply.rows_count; i++) {
 		const omo_stock_row *row = &reply.body.stock_reply.rows[i];
 		int k = sku_index(snap, row->sku);
 		int node = omo_catalog_node_index(&app->catalog, row->node);
-		if (k >= 0 && node >= 0)
-			snap->available[(size_t)k * nn + (uint32_t)node] = row->available;
+		if (k >= 0 && node >= 0) {
+			snap->on_hand[(size_t)k * nn + (uint32_t)node] = row->on_hand;
+			snap->reserved[(size_t)k * nn + (uint32_t)node] = row->reserved;
+		}
 	}
 	omo_msg_fini(&reply);
 	return e;
@@ -187,53 +273,220 @@ static omo_err snapshot_take(omo_ctx *ctx, const router_app *app, job *jobs, int
 
 /* Working memory for planning one order, reused across the batch. */
 typedef struct planner {
-	rt_line lines[RT_MAX_LINES];
-	int sku_of[RT_MAX_LINES];
-	int64_t *available; /* [line][node] */
-	uint8_t *excluded;  /* [node] */
+	rt_order_line lines[RT_MAX_LINES];
+	rt_stock *stock;   /* [line][node] */
+	uint8_t *excluded; /* [node] */
 	rt_candidate *cands;
 	rt_plan plan;
+	rt_order order;
+	rt_snapshot snap;
 } planner;
 
-/* plan_job plans j against the snapshot, takes its units out of it, and
- * builds its parts (one per node, in order of first use) and holds. */
-static omo_err plan_job(const router_app *app, snapshot *snap, planner *p, job *j)
+static omo_err planner_alloc(planner **pp, uint32_t nn)
 {
-	uint32_t nn = app->catalog.n_nodes, nl = j->s.pending_count;
+	planner *p = calloc(1, sizeof(*p));
+	if (p == NULL ||
+	    (p->stock = calloc((size_t)RT_MAX_LINES * nn + 1, sizeof(rt_stock))) == NULL ||
+	    (p->excluded = calloc(nn + 1, 1)) == NULL ||
+	    (p->cands = calloc(nn + 1, sizeof(rt_candidate))) == NULL) {
+		if (p != NULL) {
+			free(p->stock);
+			free(p->excluded);
+		}
+		free(p);
+		return OMO_E_NOMEM;
+	}
+	*pp = p;
+	return OMO_E_OK;
+}
+
+static void planner_free(planner *p)
+{
+	if (p == NULL)
+		return;
+	free(p->stock);
+	free(p->excluded);
+	free(p->cands);
+	free(p);
+}
+
+/*
+ * decision_inputs writes into j's decision record everything the routing
+ * of j will read: the order, its exclusions, and the stock (with the rule
+ * set's policy for it) of every (line, node) that has any. Live routing and
+ * explain's replay both plan from this record, through request_build.
+ */
+static omo_err decision_inputs(const omo_ctx *ctx, const router_app *app, const snapshot *snap,
+                               job *j)
+{
 	const omo_route_state *s = &j->s;
+	omo_decision *d = &j->dec;
+	uint32_t nn = app->catalog.n_nodes, n_cells = 0;
+	memset(d, 0, sizeof(*d));
+	d->order_id = s->order_id;
+	d->attempt = s->attempt + 1;
+	d->at_us = ctx->now_us;
+	d->channel = s->channel;
+	d->fulfillment = s->fulfillment;
+	memcpy(d->pickup_node, s->pickup_node, sizeof(d->pickup_node));
+	d->ship_to = s->ship_to;
+	d->lines = s->pending;
+	d->lines_count = s->pending_count;
+	d->excluded = s->excluded;
+	d->excluded_count = s->excluded_count;
+	for (uint32_t l = 0; l < s->pending_count; l++) {
+		int k = sku_index(snap, s->pending[l].sku);
+		for (uint32_t n = 0; k >= 0 && n < nn; n++)
+			n_cells += snap->on_hand[(size_t)k * nn + n] != 0 ||
+			           snap->reserved[(size_t)k * nn + n] != 0;
+	}
+	d->cells = omo_arena_alloc(&j->a, (n_cells + 1) * sizeof(*d->cells));
+	if (d->cells == NULL)
+		return OMO_E_NOMEM;
+	for (uint32_t l = 0; l < s->pending_count; l++) {
+		int k = sku_index(snap, s->pending[l].sku);
+		for (uint32_t n = 0; k >= 0 && n < nn; n++) {
+			size_t at = (size_t)k * nn + n;
+			if (snap->on_hand[at] == 0 && snap->reserved[at] == 0)
+				continue;
+			const rt_stock_rule *policy = rt_rules_stock(
+			    &app->rules, app->catalog.nodes[n].id, s->pending[l].sku);
+			omo_decision_cell *c = &d->cells[d->cells_count++];
+			c->line = l;
+			memcpy(c->node, app->catalog.nodes[n].id, sizeof(c->node));
+			c->on_hand = snap->on_hand[at];
+			c->reserved = snap->reserved[at];
+			if (policy != NULL) {
+				c->safety = policy->safety;
+				c->held = policy->channel_held;
+				c->held_for = policy->channel_mask;
+				c->target = policy->target;
+			}
+		}
+	}
+	return OMO_E_OK;
+}
+
+/* request_build turns a decision record's inputs into routing's order and
+ * snapshot in p; -1 if they name what the network no longer has. */
+static int request_build(const router_app *app, const omo_decision *d, planner *p)
+{
+	uint32_t nn = app->catalog.n_nodes;
+	if (d->lines_count == 0 || d->lines_count > RT_MAX_LINES)
+		return -1;
+	memset(p->stock, 0, (size_t)d->lines_count * nn * sizeof(*p->stock));
 	memset(p->excluded, 0, nn);
-	for (uint32_t i = 0; i < s->excluded_count; i++) {
-		int n = omo_catalog_node_index(&app->catalog, s->excluded[i].node);
+	for (uint32_t l = 0; l < d->lines_count; l++) {
+		const omo_sku_info *sku = omo_catalog_sku(&app->catalog, d->lines[l].sku);
+		const rt_sku_rule *rule = rt_rules_sku(&app->rules, d->lines[l].sku);
+		p->lines[l] = (rt_order_line){.line_no = (uint32_t)d->lines[l].line_no,
+		                              .quantity = d->lines[l].quantity,
+		                              .weight_g = sku != NULL ? sku->weight_g : 0,
+		                              .hazmat = rule != NULL && rule->hazmat};
+	}
+	for (uint32_t i = 0; i < d->cells_count; i++) {
+		const omo_decision_cell *c = &d->cells[i];
+		int n = omo_catalog_node_index(&app->catalog, c->node);
+		if (n < 0 || c->line < 0 || (uint64_t)c->line >= d->lines_count)
+			return -1;
+		p->stock[(size_t)c->line * nn + (uint32_t)n] =
+		    (rt_stock){.on_hand = c->on_hand,
+		               .reserved = c->reserved,
+		               .safety = c->safety,
+		               .channel_held = c->held,
+		               .channel_mask = (uint32_t)c->held_for,
+		               .target = c->target};
+	}
+	for (uint32_t i = 0; i < d->excluded_count; i++) {
+		int n = omo_catalog_node_index(&app->catalog, d->excluded[i].node);
 		if (n >= 0)
 			p->excluded[n] = 1;
 	}
-	for (uint32_t l = 0; l < nl; l++) {
-		p->lines[l] = (rt_line){.line_no = (uint32_t)s->pending[l].line_no,
-		                        .quantity = s->pending[l].quantity};
-		p->sku_of[l] = sku_index(snap, s->pending[l].sku);
-		for (uint32_t n = 0; n < nn; n++)
-			p->available[(size_t)l * nn + n] =
-			    p->sku_of[l] < 0 ? 0 : snap->available[(size_t)p->sku_of[l] * nn + n];
-	}
-	rt_request req = {
-	    .lines = p->lines,
-	    .n_lines = nl,
-	    .nodes = app->nodes,
-	    .n_nodes = nn,
-	    .available = p->available,
-	    .excluded = p->excluded,
-	    .fulfillment =
-	        s->fulfillment == OMO_PICKUP_IN_STORE ? RT_PICKUP_IN_STORE : RT_SHIP_TO_HOME,
-	    .ship_lat_udeg = s->ship_to.lat_udeg,
-	    .ship_lon_udeg = s->ship_to.lon_udeg,
-	    .pickup_node = s->fulfillment == OMO_PICKUP_IN_STORE
-	                       ? omo_catalog_node_index(&app->catalog, s->pickup_node)
-	                       : -1,
-	    .max_splits = app->max_splits,
-	    .allow_line_split = app->line_split,
-	};
-	if (rt_route(&req, &p->plan, p->cands) != RT_OK)
+	int pickup = d->fulfillment == OMO_PICKUP_IN_STORE
+	                 ? omo_catalog_node_index(&app->catalog, d->pickup_node)
+	                 : -1;
+	p->order =
+	    (rt_order){.lines = p->lines,
+	               .n_lines = d->lines_count,
+	               .channel = (int)d->channel,
+	               .fulfillment = d->fulfillment == OMO_PICKUP_IN_STORE ? RT_PICKUP_IN_STORE
+	                                                                    : RT_SHIP_TO_HOME,
+	               .ship_lat_udeg = d->ship_to.lat_udeg,
+	               .ship_lon_udeg = d->ship_to.lon_udeg,
+	               .pickup_node = pickup,
+	               .now_us = d->at_us,
+	               .excluded = p->excluded};
+	p->snap = (rt_snapshot){.nodes = app->nodes, .n_nodes = nn, .stock = p->stock};
+	return 0;
+}
+
+/* decide routes p's request and writes the outcome into d (lists in a). */
+static omo_err decide(const router_app *app, planner *p, omo_decision *d, omo_arena *a)
+{
+	uint32_t nn = app->catalog.n_nodes;
+	const rt_plan *plan = &p->plan;
+	if (rt_decide(&app->rules, &p->order, &p->snap, &p->plan, p->cands) != RT_OK)
 		return OMO_E_INTERNAL;
+	snprintf(d->rules_hash, sizeof(d->rules_hash), "%s", app->rules.hash);
+	snprintf(d->rules_name, sizeof(d->rules_name), "%s", app->rules.name);
+	d->rules_version = app->rules.version;
+	snprintf(d->strategy, sizeof(d->strategy), "%s",
+	         app->rules.strategies[plan->strategy].name);
+	snprintf(d->search, sizeof(d->search), "%s", plan->exact ? "exact" : "shortlist");
+	rt_input_digest(&p->order, &p->snap, d->input_digest);
+	d->cost = plan->cost;
+	d->candidates = omo_arena_alloc(a, (nn + 1) * sizeof(*d->candidates));
+	d->plan = omo_arena_alloc(a, (plan->n_allocs + 1) * sizeof(*d->plan));
+	d->backordered = omo_arena_alloc(a, (d->lines_count + 1) * sizeof(*d->backordered));
+	if (d->candidates == NULL || d->plan == NULL || d->backordered == NULL)
+		return OMO_E_NOMEM;
+	d->candidates_count = nn;
+	for (uint32_t n = 0; n < nn; n++) {
+		const rt_candidate *c = &p->cands[n];
+		omo_decision_candidate *x = &d->candidates[n];
+		memcpy(x->node, app->catalog.nodes[n].id, sizeof(x->node));
+		snprintf(x->reason, sizeof(x->reason), "%s", rt_exclusion_name(c->exclusion));
+		x->score = c->score;
+		x->distance_m = c->distance_m;
+		x->zone = c->zone;
+		x->promise_day = c->promise_day;
+		x->lines_whole = c->lines_coverable;
+	}
+	d->plan_count = plan->n_allocs;
+	for (uint32_t i = 0; i < plan->n_allocs; i++) {
+		const rt_alloc *al = &plan->allocs[i];
+		omo_decision_alloc *x = &d->plan[i];
+		x->line_no = d->lines[al->line].line_no;
+		memcpy(x->sku, d->lines[al->line].sku, sizeof(x->sku));
+		memcpy(x->node, app->catalog.nodes[al->node].id, sizeof(x->node));
+		x->quantity = al->quantity;
+		x->promise_day = al->promise_day;
+		x->transfer = al->transfer;
+		x->made = al->made;
+	}
+	d->backordered_count = 0;
+	for (uint32_t l = 0; l < d->lines_count; l++)
+		if (plan->short_qty[l] > 0) {
+			d->backordered[d->backordered_count] = d->lines[l];
+			d->backordered[d->backordered_count++].quantity = plan->short_qty[l];
+		}
+	return OMO_E_OK;
+}
+
+/* plan_job plans j against the snapshot, takes its units out of it, and
+ * builds its parts (one per node, in order of first use) and holds. */
+static omo_err plan_job(const omo_ctx *ctx, const router_app *app, snapshot *snap, planner *p,
+                        job *j)
+{
+	uint32_t nn = app->catalog.n_nodes, nl = j->s.pending_count;
+	const omo_route_state *s = &j->s;
+	omo_err e = decision_inputs(ctx, app, snap, j);
+	if (e != OMO_E_OK)
+		return e;
+	if (request_build(app, &j->dec, p) != 0)
+		return OMO_E_INTERNAL;
+	if ((e = decide(app, p, &j->dec, &j->a)) != OMO_E_OK)
+		return e;
 
 	j->parts = omo_arena_alloc(&j->a, (p->plan.n_allocs + 1) * sizeof(*j->parts));
 	omo_alloc_line *lines = omo_arena_alloc(&j->a, (p->plan.n_allocs + 1) * sizeof(*lines));
@@ -272,9 +525,9 @@ static omo_err plan_job(const router_app *app, snapshot *snap, planner *p, job *
 			memcpy(h->sku, dst->sku, sizeof(h->sku));
 			memcpy(h->node, part->node, sizeof(h->node));
 			h->quantity = a->quantity;
-			if (p->sku_of[a->line] >= 0) /* taken: later orders see less */
-				snap->available[(size_t)p->sku_of[a->line] * nn + node] -=
-				    a->quantity;
+			int k_sku = sku_index(snap, s->pending[a->line].sku);
+			if (k_sku >= 0) /* taken: later orders see less */
+				snap->reserved[(size_t)k_sku * nn + node] += a->quantity;
 		}
 	}
 	for (uint32_t l = 0; l < nl; l++)
@@ -342,6 +595,15 @@ static omo_err announce(omo_ctx *ctx, const router_app *app, job *j)
 	omo_route_state *s = &j->s;
 	omo_msg ev;
 	omo_err e;
+	uint8_t key[24];
+	memcpy(key, s->order_id.b, 16);
+	omo_be64_put(key + 16, (uint64_t)j->dec.attempt);
+	if ((e = omo_put_rec(ctx->txn, T_DECISIONS, key, sizeof(key), &omo_rec_decision,
+	                     &j->dec)) != OMO_E_OK)
+		return e;
+	OMO_DEBUG("routed", "attempt=%lld rules=%s strategy=%s search=%s cost=%lld",
+	          (long long)j->dec.attempt, j->dec.rules_hash, j->dec.strategy, j->dec.search,
+	          (long long)j->dec.cost);
 	s->attempt++;
 	omo_fulfillment_info *all =
 	    omo_arena_grow(&j->a, s->parts, s->parts_count, j->n_parts, sizeof(*all));
@@ -412,16 +674,11 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 	if (e != OMO_E_OK || active + releases == 0)
 		return e;
 	if (active == 0 || (e = snapshot_take(ctx, app, jobs, n, &snap, &d)) == OMO_E_OK) {
-		p = calloc(1, sizeof(*p));
-		if (p == NULL ||
-		    (p->available = calloc((size_t)RT_MAX_LINES * nn + 1, sizeof(int64_t))) ==
-		        NULL ||
-		    (p->excluded = calloc(nn + 1, 1)) == NULL ||
-		    (p->cands = calloc(nn + 1, sizeof(rt_candidate))) == NULL)
+		if (planner_alloc(&p, nn) != OMO_E_OK)
 			e = omo_fail(&d, OMO_E_NOMEM, "out of memory");
 		for (int i = 0; i < n && e == OMO_E_OK; i++)
 			if (jobs[i].active)
-				e = plan_job(app, &snap, p, &jobs[i]);
+				e = plan_job(ctx, app, &snap, p, &jobs[i]);
 		if (e == OMO_E_OK)
 			e = reserve_jobs(ctx, jobs, n, codes, &d);
 	}
@@ -439,14 +696,10 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 			        : schedule_retry(ctx, &jobs[i].s, ctx->now_us + app->retry_us);
 		else if (jobs[i].release && codes[i] != OMO_E_OK)
 			e = schedule_retry(ctx, &jobs[i].s, ctx->now_us + app->retry_us);
-	if (p != NULL) {
-		free(p->available);
-		free(p->excluded);
-		free(p->cands);
-		free(p);
-	}
+	planner_free(p);
 	free(snap.skus);
-	free(snap.available);
+	free(snap.on_hand);
+	free(snap.reserved);
 	return e;
 }
 
@@ -463,6 +716,7 @@ static omo_err on_accepted(omo_ctx *ctx, const omo_order_accepted *o)
 	}
 	memset(&s, 0, sizeof(s));
 	s.order_id = o->order_id;
+	s.channel = o->channel;
 	s.fulfillment = o->fulfillment;
 	memcpy(s.pickup_node, o->pickup_node, sizeof(s.pickup_node));
 	s.ship_to = o->ship_to;
@@ -591,6 +845,7 @@ static omo_err on_event(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d)
 
 static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 {
+	rules_check(ctx->app);
 	omo_uuid due[BATCH_MAX];
 	int n = omo_timer_take(ctx->txn, T_RETRY, ctx->now_us, due, BATCH_MAX), loaded = 0;
 	omo_err e = n < 0 ? OMO_E_IO : OMO_E_OK;
@@ -618,10 +873,88 @@ static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 	return e;
 }
 
+/* ---- explain: an order's decision records, each re-run ----------------- */
+
+typedef struct explain_scan {
+	omo_decision *list;
+	uint32_t n, cap;
+	omo_arena *a;
+	omo_err e;
+	omo_error_detail *d;
+} explain_scan;
+
+static int explain_row(void *arg, const omo_val *key, const omo_val *val)
+{
+	explain_scan *x = arg;
+	(void)key;
+	if (x->n == x->cap) {
+		omo_decision *more = omo_arena_grow(x->a, x->list, x->n, x->cap + 8, sizeof(*more));
+		if (more == NULL) {
+			x->e = OMO_E_NOMEM;
+			return 1;
+		}
+		x->list = more;
+		x->cap += 8;
+	}
+	x->e = omo_rec_decode(&omo_rec_decision, val->data, val->len, &x->list[x->n], x->a, x->d);
+	x->n += x->e == OMO_E_OK;
+	return x->e != OMO_E_OK;
+}
+
+/* replay routes d's inputs again with the rules in force and says whether
+ * the plan is the one recorded. */
+static void replay(const router_app *app, planner *p, const omo_decision *d, char *out,
+                   size_t outlen, omo_arena *a)
+{
+	omo_decision again = *d;
+	if (strcmp(d->rules_hash, app->rules.hash) != 0) {
+		snprintf(out, outlen, "not re-run: the rule set has changed");
+		return;
+	}
+	if (request_build(app, d, p) != 0 || decide(app, p, &again, a) != OMO_E_OK) {
+		snprintf(out, outlen, "not re-run: the network has changed");
+		return;
+	}
+	bool same = strcmp(again.input_digest, d->input_digest) == 0 &&
+	            again.plan_count == d->plan_count &&
+	            again.backordered_count == d->backordered_count;
+	for (uint32_t i = 0; same && i < d->plan_count; i++)
+		same = again.plan[i].line_no == d->plan[i].line_no &&
+		       strcmp(again.plan[i].node, d->plan[i].node) == 0 &&
+		       again.plan[i].quantity == d->plan[i].quantity;
+	snprintf(out, outlen, "%s", same ? "same plan" : "different plan");
+}
+
+static omo_err on_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo_error_detail *d)
+{
+	const router_app *app = ctx->app;
+	if (req->type != OMO_MSG_EXPLAIN)
+		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "the router answers explain only");
+	omo_msg_init(reply, OMO_MSG_EXPLANATION);
+	explain_scan x = {.a = &reply->arena, .e = OMO_E_OK, .d = d};
+	omo_err e = omo_scan(ctx->txn, T_DECISIONS, req->body.explain.order_id.b, 16, NULL, 0,
+	                     explain_row, &x);
+	if (e == OMO_E_OK)
+		e = x.e;
+	if (e == OMO_E_OK && x.n == 0)
+		e = omo_fail(d, OMO_E_NOT_FOUND, "no decision recorded for this order");
+	planner *p = NULL;
+	if (e == OMO_E_OK && planner_alloc(&p, app->catalog.n_nodes) != OMO_E_OK)
+		e = omo_fail(d, OMO_E_NOMEM, "out of memory");
+	for (uint32_t i = 0; e == OMO_E_OK && i < x.n; i++)
+		replay(app, p, &x.list[i], x.list[i].replay, sizeof(x.list[i].replay),
+		       &reply->arena);
+	planner_free(p);
+	reply->body.explanation.decisions = x.list;
+	reply->body.explanation.decisions_count = x.n;
+	return e;
+}
+
 static const omo_handlers handlers = {
     .name = "router",
     .tables = router_tables,
-    .n_tables = 2,
+    .n_tables = 3,
+    .on_request = on_request,
     .on_event = on_event,
     .on_tick = on_tick,
 };

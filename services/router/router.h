@@ -12,6 +12,11 @@
  * keeps one set of holds per (order, attempt) that each reserve replaces: a
  * routing retried after a lost reply or a crash holds exactly what its
  * final plan says. Back-ordered units look for supply again on a timer.
+ *
+ * Sourcing follows a rule set (routing/rules.h), reloaded when its file
+ * changes (checked at every tick); each routing attempt stores a decision
+ * record naming the rule set's hash, which the explain query returns with
+ * the result of re-running its inputs.
  */
 #ifndef OMO_ROUTER_H
 #define OMO_ROUTER_H
@@ -21,12 +26,14 @@
 #include "core.h"
 #include "service.h"
 #include "routing.h"
+#include "rules.h"
 
 #define ROUTER_OPTIONS(X, T)                                                                       \
 	OMO_COMMON_OPTIONS(X, T)                                                                   \
 	X(T, STR, network_dir, "simulators/scenarios/demo", "directory of nodes.csv and skus.csv") \
-	X(T, INT, max_splits, "3", "most nodes one routing of an order may use (0: no limit)")     \
-	X(T, INT, line_split, "1", "1: one line's units may come from several nodes")              \
+	X(T, STR, rules, "",                                                                       \
+	  "rule set file (YAML); empty: network_dir/rules.yaml, else fewest packages then "        \
+	  "nearest")                                                                               \
 	X(T, INT, max_declines, "6", "parts of one order declined by nodes before it is rejected") \
 	X(T, INT, retry_ms, "1000", "wait before routing again when inventory did not answer")     \
 	X(T, INT, backorder_retry_ms, "30000", "how often back-ordered units look for supply")
@@ -37,9 +44,10 @@ typedef struct router_config {
 
 typedef struct router_app {
 	omo_catalog catalog;
-	rt_node *nodes; /* the catalog's nodes, same order, as routing sees them */
-	uint32_t max_splits;
-	bool line_split;
+	rt_node *nodes; /* the catalog's nodes, same order, with the rule set's operating data */
+	rt_rules rules;
+	char rules_path[OMO_CONFIG_STR_MAX + 32]; /* empty: the built-in rule set */
+	int64_t rules_mtime_ns;                   /* of the file last read */
 	int64_t max_declines;
 	int64_t retry_us;
 	int64_t backorder_retry_us;

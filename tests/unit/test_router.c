@@ -14,9 +14,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
 #include "router.h"
@@ -939,6 +942,128 @@ static void test_lost_reserve_reply_leaks_no_hold(void **state)
 	(void)id;
 }
 
+/* ---- rule sets and decision records ------------------------------------ */
+
+/* write_rules writes text to path with its mtime at t seconds, so a rewrite
+ * inside one clock tick of the file system is still seen as a change. */
+static void write_rules(const char *path, const char *text, time_t t)
+{
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	struct timespec times[2] = {{t, 0}, {t, 0}};
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static void explain(fx *f, const omo_uuid *id, omo_msg *r)
+{
+	omo_msg req;
+	omo_msg_init(&req, OMO_MSG_EXPLAIN);
+	req.body.explain.order_id = *id;
+	tk_request(&f->s, &f->g, &req, r, NULL);
+}
+
+static const omo_decision_candidate *candidate(const omo_decision *d, const char *node)
+{
+	for (uint32_t i = 0; i < d->candidates_count; i++)
+		if (strcmp(d->candidates[i].node, node) == 0)
+			return &d->candidates[i];
+	fail_msg("no candidate %s", node);
+	return NULL;
+}
+
+static void test_rules_reload_and_explain(void **state)
+{
+	(void)state;
+	static const char nearest[] = "name: nearest\nversion: 1\n"
+	                              "strategies: [{name: near, filters: [capability],"
+	                              " objective: {distance: 1}, max_splits: 2}]\n";
+	static const char no_store[] = "name: nearest\nversion: 2\n"
+	                               "strategies: [{name: cheap, filters: [capability],"
+	                               " objective: {distance: 1, handling: 1}, max_splits: 2}]\n"
+	                               "nodes: {ST-NYC: {handling_cost: 100000}}\n";
+	char dir[64], path[128], opt[160], err[200];
+	rt_rules v1, v2;
+	omo_msg r;
+	tk_mkdtemp(dir, sizeof(dir), "rules");
+	snprintf(path, sizeof(path), "%s/rules.yaml", dir);
+	write_rules(path, nearest, 1000);
+	assert_int_equal(rt_rules_load(path, &v1, err, sizeof(err)), 0);
+	snprintf(opt, sizeof(opt), "rules=%s", path);
+	const char *const opts[] = {"retry_ms=250", opt, NULL};
+	fx *f = malloc(sizeof(*f));
+	assert_non_null(f);
+	fx_open(f, opts);
+	fake_stock(&f->fk, "SKU-0001", "DC-NJ", 10);
+	fake_stock(&f->fk, "SKU-0001", "ST-NYC", 10);
+	const char *lines[] = {"SKU-0001:2", NULL};
+
+	/* rule set 1: the nearest node, the store, and a record that says so */
+	omo_uuid first = order_in(f, OMO_SHIP_TO_HOME, NULL, lines);
+	const want_part at_store[] = {{"ST-NYC", OMO_NODE_STORE, {{1, "SKU-0001", 2}}, 1}};
+	assert_routed(f, &first, 1, OMO_SHIP_TO_HOME, at_store, 1, 0);
+	explain(f, &first, &r);
+	assert_int_equal(r.type, OMO_MSG_EXPLANATION);
+	assert_int_equal(r.body.explanation.decisions_count, 1);
+	const omo_decision *d = &r.body.explanation.decisions[0];
+	assert_string_equal(d->rules_hash, v1.hash);
+	assert_string_equal(d->rules_name, "nearest");
+	assert_string_equal(d->strategy, "near");
+	assert_string_equal(d->search, "exact");
+	assert_int_equal(d->attempt, 1);
+	assert_int_equal(strlen(d->input_digest), 64);
+	assert_int_equal(d->plan_count, 1);
+	assert_string_equal(d->plan[0].node, "ST-NYC");
+	assert_int_equal(d->plan[0].quantity, 2);
+	assert_string_equal(candidate(d, "ST-NYC")->reason, "included");
+	assert_string_equal(candidate(d, "DC-NJ")->reason, "not_needed");
+	assert_true(candidate(d, "DC-NJ")->score > candidate(d, "ST-NYC")->score);
+	assert_string_equal(candidate(d, "DC-TX")->reason, "no_stock");
+	assert_string_equal(d->replay, "same plan");
+	omo_msg_fini(&r);
+
+	/* rule set 2, written while running: the next order follows it */
+	write_rules(path, no_store, 2000);
+	assert_int_equal(rt_rules_load(path, &v2, err, sizeof(err)), 0);
+	assert_string_not_equal(v1.hash, v2.hash);
+	omo_uuid second = order_in(f, OMO_SHIP_TO_HOME, NULL, lines);
+	const want_part at_dc[] = {{"DC-NJ", OMO_NODE_WAREHOUSE, {{1, "SKU-0001", 2}}, 1}};
+	assert_routed(f, &second, 1, OMO_SHIP_TO_HOME, at_dc, 1, 0);
+	explain(f, &second, &r);
+	assert_string_equal(r.body.explanation.decisions[0].rules_hash, v2.hash);
+	assert_string_equal(r.body.explanation.decisions[0].replay, "same plan");
+	omo_msg_fini(&r);
+	/* the first record keeps its hash; it cannot be re-run under other rules */
+	explain(f, &first, &r);
+	assert_string_equal(r.body.explanation.decisions[0].rules_hash, v1.hash);
+	assert_string_equal(r.body.explanation.decisions[0].replay,
+	                    "not re-run: the rule set has changed");
+	omo_msg_fini(&r);
+
+	/* a file that does not read changes nothing */
+	write_rules(path, "name: broken\nversion: 3\nstrategies: [{name: x, filters: [fast]}]\n",
+	            3000);
+	omo_uuid third = order_in(f, OMO_SHIP_TO_HOME, NULL, lines);
+	assert_routed(f, &third, 1, OMO_SHIP_TO_HOME, at_dc, 1, 0);
+	explain(f, &third, &r);
+	assert_string_equal(r.body.explanation.decisions[0].rules_hash, v2.hash);
+	omo_msg_fini(&r);
+
+	/* an order it never routed has no record */
+	omo_uuid stranger;
+	omo_uuid_generate(&stranger);
+	explain(f, &stranger, &r);
+	tk_assert_error(&r, "NOT_FOUND");
+	omo_msg_fini(&r);
+
+	rt_rules_fini(&v1);
+	rt_rules_fini(&v2);
+	fx_close(f);
+	free(f);
+	tk_rm_rf(dir);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -952,6 +1077,7 @@ int main(void)
 	    T(test_cancel_withdraws_open_parts),
 	    T(test_pickup_uses_only_pickup_store),
 	    T(test_lost_reserve_reply_leaks_no_hold),
+	    cmocka_unit_test(test_rules_reload_and_explain),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

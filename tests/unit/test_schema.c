@@ -124,6 +124,88 @@ static void sample_order_view(omo_order_view *o)
 	o->history_count = N(history);
 }
 
+static void sample_explanation(omo_explanation *x)
+{
+	static omo_decision_cell cells[2] = {{.line = 1,
+	                                      .node = "DC-NJ",
+	                                      .on_hand = 9,
+	                                      .reserved = 2,
+	                                      .safety = 1,
+	                                      .held = 3,
+	                                      .held_for = 16,
+	                                      .target = 40},
+	                                     {.line = 2,
+	                                      .node = "ST-NYC",
+	                                      .on_hand = -1,
+	                                      .reserved = 7,
+	                                      .safety = 2,
+	                                      .held = 1,
+	                                      .held_for = 1,
+	                                      .target = 5}};
+	static omo_decision_candidate cands[2] = {{.node = "DC-NJ",
+	                                           .reason = "included",
+	                                           .score = 123456,
+	                                           .distance_m = 45000,
+	                                           .zone = 1,
+	                                           .promise_day = 20455,
+	                                           .lines_whole = 2},
+	                                          {.node = "ST-NYC",
+	                                           .reason = "safety_stock",
+	                                           .score = INT64_MAX,
+	                                           .distance_m = 3,
+	                                           .zone = 2,
+	                                           .promise_day = 20456,
+	                                           .lines_whole = 1}};
+	static omo_decision_alloc plan[2] = {{.line_no = 1,
+	                                      .sku = "SKU-0001",
+	                                      .node = "DC-NJ",
+	                                      .quantity = 2,
+	                                      .promise_day = 20455,
+	                                      .transfer = true,
+	                                      .made = true},
+	                                     {.line_no = 2,
+	                                      .sku = "SKU-0002",
+	                                      .node = "MFG-OH",
+	                                      .quantity = 100000,
+	                                      .promise_day = 20460,
+	                                      .transfer = true,
+	                                      .made = true}};
+	static omo_decision d[2];
+	for (int i = 0; i < 2; i++) {
+		omo_decision *r = &d[i];
+		memset(r, 0, sizeof(*r));
+		r->order_id = uuid_of((uint8_t)(70 + i));
+		r->attempt = 1 + i;
+		r->at_us = 1700000000000000 + i;
+		memset(r->rules_hash, 'a' + i, 64);
+		strcpy(r->rules_name, "demo");
+		r->rules_version = 3;
+		strcpy(r->strategy, "ship-to-home");
+		strcpy(r->search, "exact");
+		memset(r->input_digest, '0' + i, 64);
+		r->channel = OMO_CHANNEL_B2B;
+		r->fulfillment = OMO_PICKUP_IN_STORE;
+		strcpy(r->pickup_node, "ST-NYC");
+		r->ship_to = sample_address();
+		r->lines = alloc_b;
+		r->lines_count = N(alloc_b);
+		r->excluded = node_refs;
+		r->excluded_count = N(node_refs);
+		r->cells = cells;
+		r->cells_count = N(cells);
+		r->candidates = cands;
+		r->candidates_count = N(cands);
+		r->plan = plan;
+		r->plan_count = N(plan);
+		r->backordered = alloc_b;
+		r->backordered_count = N(alloc_b);
+		r->cost = -5;
+		strcpy(r->replay, "same plan");
+	}
+	x->decisions = d;
+	x->decisions_count = 2;
+}
+
 /* fill_msg gives msg of type t a body with every field set to a non-default value. */
 static void fill_msg(omo_msg *m, omo_msg_type t)
 {
@@ -280,6 +362,8 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		strcpy(m->body.fulfillment_update.detail, "1Z999AA10123456784");
 		break;
 	case OMO_MSG_HEARTBEAT: m->body.heartbeat.latest_seq = 4242; break;
+	case OMO_MSG_EXPLAIN: m->body.explain.order_id = uuid_of(7); break;
+	case OMO_MSG_EXPLANATION: sample_explanation(&m->body.explanation); break;
 	case OMO_MSG_COUNT: fail_msg("OMO_MSG_COUNT is not a message type");
 	}
 }
@@ -558,6 +642,7 @@ static void test_rec_roundtrip_state_records(void **state)
 	init_samples();
 
 	rs.order_id = uuid_of(1);
+	rs.channel = OMO_CHANNEL_SOCIAL;
 	rs.fulfillment = OMO_PICKUP_IN_STORE;
 	strcpy(rs.pickup_node, "ST-NYC");
 	rs.ship_to = sample_address();
@@ -1480,7 +1565,7 @@ static void test_enums(void **state)
 static void test_message_descriptors(void **state)
 {
 	(void)state;
-	assert_int_equal(OMO_MSG_COUNT, 26);
+	assert_int_equal(OMO_MSG_COUNT, 28);
 	assert_string_equal(omo_msg_name(OMO_MSG_SUBMIT_ORDER), "submit_order");
 	assert_string_equal(omo_msg_name(OMO_MSG_FULFILLMENT_UPDATE), "fulfillment_update");
 	assert_string_equal(omo_msg_name(OMO_MSG_COUNT), "?");
