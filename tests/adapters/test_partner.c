@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "controls.h"
 #include "partner.h"
 #include "testkit.h"
 
@@ -226,13 +227,55 @@ static void test_two_partners_one_node(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+/* Takes n numbers for partner who in a store of its own at dir, reopened each time. */
+static uint32_t take(const char *dir, const char *who, uint32_t n)
+{
+	static const char *const tables[] = {"controls"};
+	omo_store *st;
+	omo_txn *t;
+	uint32_t first = 0;
+	omo_error_detail d;
+	assert_int_equal(omo_store_open(&st, dir, tables, 1, 1u << 20, true, &d), OMO_E_OK);
+	assert_int_equal(omo_txn_begin(st, NULL, true, &t), OMO_E_OK);
+	assert_int_equal(controls_take(t, 0, who, n, &first), OMO_E_OK);
+	assert_int_equal(omo_txn_commit(t), OMO_E_OK);
+	omo_store_close(st);
+	return first;
+}
+
+static void test_control_numbers(void **state)
+{
+	fx *f = *state;
+	char dir[128];
+	snprintf(dir, sizeof dir, "%s/controls", f->dir);
+	mkdir(dir, 0700);
+	assert_int_equal(take(dir, "dayton-mfg", 3), 1); /* 1, 2, 3 */
+	assert_int_equal(take(dir, "dayton-mfg", 1), 4); /* after a restart: on from 3 */
+	assert_int_equal(take(dir, "dallas-3pl", 2), 1); /* each partner its own */
+	assert_int_equal(take(dir, "dayton-mfg", 2), 5);
+
+	/* near the end of nine digits a run that would not fit starts again at 1 */
+	static const char *const tables[] = {"controls"};
+	omo_store *st;
+	omo_txn *t;
+	omo_error_detail d;
+	uint8_t last[8];
+	omo_be64_put(last, CONTROLS_MAX - 1);
+	assert_int_equal(omo_store_open(&st, dir, tables, 1, 1u << 20, true, &d), OMO_E_OK);
+	assert_int_equal(omo_txn_begin(st, NULL, true, &t), OMO_E_OK);
+	assert_int_equal(omo_put(t, 0, "dallas-3pl", 10, last, 8), OMO_E_OK);
+	assert_int_equal(omo_txn_commit(t), OMO_E_OK);
+	omo_store_close(st);
+	assert_int_equal(take(dir, "dallas-3pl", 1), CONTROLS_MAX);
+	assert_int_equal(take(dir, "dallas-3pl", 2), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_demo_partners),
-	    cmocka_unit_test(test_sample_partners),
-	    cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_two_partners_one_node),
+	    cmocka_unit_test(test_demo_partners),   cmocka_unit_test(test_sample_partners),
+	    cmocka_unit_test(test_refusals),        cmocka_unit_test(test_two_partners_one_node),
+	    cmocka_unit_test(test_control_numbers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

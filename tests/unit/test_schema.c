@@ -360,6 +360,8 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		strcpy(m->body.fulfillment_update.node, "DC-NJ");
 		m->body.fulfillment_update.status = OMO_FF_DELIVERED;
 		strcpy(m->body.fulfillment_update.detail, "1Z999AA10123456784");
+		m->body.fulfillment_update.lines = alloc_a;
+		m->body.fulfillment_update.lines_count = N(alloc_a);
 		break;
 	case OMO_MSG_HEARTBEAT: m->body.heartbeat.latest_seq = 4242; break;
 	case OMO_MSG_EXPLAIN: m->body.explain.order_id = uuid_of(7); break;

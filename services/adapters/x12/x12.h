@@ -203,6 +203,22 @@ bool x12_slice_eq(x12_slice s, const char *z);
  * truncating; returns dst. */
 char *x12_slice_copy(char *dst, size_t cap, x12_slice s);
 
+/*
+ * x12_report records a finding of the caller's, made while reading what a
+ * set means (an unknown item, a missing element, a partner not set up for
+ * the set, a sender that is not the connection's partner), exactly as the
+ * parser records its own: a diag with the place and a sentence ending in
+ * fmt's text, and the mark on what code's level rejects, so x12_set_accepted
+ * and the TA1/997 of x12_ack.h report it. SET, SEGMENT and ELEMENT findings
+ * name set (an index in doc->sets) and, below SET, the segment seg in it and
+ * the element elem (1-based; 0: none); INTERCHANGE findings name a segment
+ * of the interchange (its ISA) and ignore set. Returns false if the finding
+ * cannot be placed (GROUP or NONE level, indexes out of range) or there was
+ * no memory for it.
+ */
+bool x12_report(x12_doc *doc, uint32_t set, uint32_t seg, unsigned elem, x12_err code,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* x12_begin_segment returns the segment that must follow ST in the known
  * transaction set st01 (e.g. "BEG" for "850"), or NULL if st01 is not one
  * the parser knows; the parser reports SEG_BEGIN when it is missing. */

@@ -349,9 +349,8 @@ static void set_nomem(parser *p)
  * is the pos-th segment of the open set (0: not in it), element elem (0: not
  * about one), and marks what it rejects. fmt, if not NULL, adds the values.
  */
-__attribute__((format(printf, 7, 8))) static void diag(parser *p, x12_err code, uint32_t seg,
-                                                       uint32_t pos, unsigned elem, x12_slice value,
-                                                       const char *fmt, ...)
+static void vdiag(parser *p, x12_err code, uint32_t seg, uint32_t pos, unsigned elem,
+                  x12_slice value, const char *fmt, va_list ap)
 {
 	x12_doc *doc = p->doc;
 	switch (x12_err_level(code)) {
@@ -432,11 +431,18 @@ __attribute__((format(printf, 7, 8))) static void diag(parser *p, x12_err code, 
 	if (fmt && n + 2 < cap) {
 		t[n++] = ':';
 		t[n++] = ' ';
-		va_list ap;
-		va_start(ap, fmt);
 		vsnprintf(t + n, cap - n, fmt, ap);
-		va_end(ap);
 	}
+}
+
+__attribute__((format(printf, 7, 8))) static void diag(parser *p, x12_err code, uint32_t seg,
+                                                       uint32_t pos, unsigned elem, x12_slice value,
+                                                       const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdiag(p, code, seg, pos, elem, value, fmt, ap);
+	va_end(ap);
 }
 
 static const x12_slice no_value = {NULL, 0};
@@ -1207,4 +1213,44 @@ char *x12_slice_copy(char *dst, size_t cap, x12_slice s)
 		memcpy(dst, s.p, n);
 	dst[n] = 0;
 	return dst;
+}
+
+/* ---- findings of the caller ----------------------------------------------- */
+
+bool x12_report(x12_doc *doc, uint32_t set, uint32_t seg, unsigned elem, x12_err code,
+                const char *fmt, ...)
+{
+	x12_level lv = x12_err_level(code);
+	uint32_t ic = X12_NONE, group = X12_NONE, pos = 0;
+	if (seg == X12_NONE && set < doc->nsets)
+		seg = doc->sets[set].st;
+	if (set < doc->nsets) {
+		group = doc->sets[set].group;
+		ic = doc->groups[group].ic;
+		if (seg != X12_NONE && seg >= doc->sets[set].st && seg < doc->nsegs)
+			pos = seg - doc->sets[set].st + 1;
+	} else if (seg < doc->nsegs) {
+		ic = doc->segs[seg].ic;
+	}
+	/* a finding must belong to what its level rejects */
+	if (lv == X12_LEVEL_NONE || lv == X12_LEVEL_GROUP || ic == X12_NONE ||
+	    (lv != X12_LEVEL_INTERCHANGE && set >= doc->nsets) || seg >= doc->nsegs)
+		return false;
+	parser p = {
+	    .doc = doc,
+	    .d = (const uint8_t *)doc->data,
+	    .len = doc->len,
+	    .max_diags = X12_DEFAULT_DIAGS,
+	    .ic = ic,
+	    .group = lv == X12_LEVEL_INTERCHANGE ? X12_NONE : group,
+	    .set = lv == X12_LEVEL_INTERCHANGE ? X12_NONE : set,
+	    .line_no = 1,
+	};
+	uint32_t before = doc->ndiags;
+	va_list ap;
+	va_start(ap, fmt);
+	vdiag(&p, code, seg, lv == X12_LEVEL_INTERCHANGE ? 0 : pos, elem,
+	      elem ? x12_elem(doc, seg, elem) : no_value, fmt, ap);
+	va_end(ap);
+	return doc->err != X12_E_NOMEM || doc->ndiags > before;
 }
