@@ -88,6 +88,7 @@ typedef struct dctx {
 	bool complete;      /* ship-complete: one node sends all, or nothing is sent */
 	bool whole_lines;   /* lines may not split */
 	uint32_t max_nodes;
+	bool store_ok; /* pick-up: the store itself passes the node filters */
 } dctx;
 
 /* Per node, from pass 1. */
@@ -136,8 +137,9 @@ static rt_exclusion node_filter(const dctx *c, uint32_t n)
 		if (n == (uint32_t)c->o->pickup_node) {
 			if ((f & RT_FILTER_CAPABILITY) && (node->caps & RT_CAP_PICKUP) == 0)
 				return RT_NOT_CAPABLE;
-		} else if (!c->st->pickup_transfer) {
-			return RT_NOT_PICKUP_NODE;
+		} else if (!c->st->pickup_transfer || !c->store_ok) {
+			return RT_NOT_PICKUP_NODE; /* no transfer to a store that cannot hand over
+			                            */
 		} else if ((f & RT_FILTER_CAPABILITY) && (node->caps & RT_CAP_TRANSFER) == 0) {
 			return RT_NOT_CAPABLE;
 		}
@@ -261,6 +263,15 @@ typedef struct space {
 	uint32_t by_unit[RT_MAX_LINES][RT_SHORTLIST]; /* per line, nodes cheapest per unit first */
 } space;
 
+/* unit_before: is node a of the shortlist cheaper for line l than b (per
+ * unit, then per package; ties go to the lower index, the caller's order)? */
+static bool unit_before(const space *sp, uint32_t l, uint32_t a, uint32_t b)
+{
+	if (sp->cells[l][a].unit != sp->cells[l][b].unit)
+		return sp->cells[l][a].unit < sp->cells[l][b].unit;
+	return sp->val[a].fixed < sp->val[b].fixed;
+}
+
 typedef struct score {
 	int64_t shortfall;
 	int64_t cost;
@@ -282,25 +293,25 @@ static bool better(const score *a, const score *b)
 	return diff != 0 && (a->mask & (diff & -diff)) != 0;
 }
 
-/* line_fill gives line l its units from the nodes of mask; returns units
- * short and adds cost. take[k] receives each node's units if not NULL. */
-static int64_t line_fill(const dctx *c, const space *sp, uint32_t l, uint32_t mask, int64_t *cost,
-                         int64_t *take)
+/* line_whole returns the cheapest node of mask with all of line l, or RT_NO_NODE. */
+static uint32_t line_whole(const dctx *c, const space *sp, uint32_t l, uint32_t mask)
+{
+	for (uint32_t i = 0; i < sp->k; i++) {
+		uint32_t k = sp->by_unit[l][i];
+		if ((mask & (1u << k)) && sp->cells[l][k].avail >= c->o->lines[l].quantity)
+			return k;
+	}
+	return RT_NO_NODE;
+}
+
+/* line_split takes line l's units from the nodes of mask, cheapest per unit
+ * first; returns units short and adds cost. take[k] gets each node's units
+ * if not NULL. */
+static int64_t line_split(const dctx *c, const space *sp, uint32_t l, uint32_t mask, int64_t *cost,
+                          int64_t *take)
 {
 	int64_t q = c->o->lines[l].quantity;
 
-	if (c->whole_lines) {
-		for (uint32_t i = 0; i < sp->k; i++) {
-			uint32_t k = sp->by_unit[l][i];
-			if ((mask & (1u << k)) && sp->cells[l][k].avail >= q) {
-				*cost = sat_add(*cost, sat_mul(q, sp->cells[l][k].unit));
-				if (take)
-					take[k] = q;
-				return 0;
-			}
-		}
-		return q;
-	}
 	for (uint32_t i = 0; i < sp->k && q > 0; i++) {
 		uint32_t k = sp->by_unit[l][i];
 		int64_t t;
@@ -315,6 +326,30 @@ static int64_t line_fill(const dctx *c, const space *sp, uint32_t l, uint32_t ma
 	return q;
 }
 
+/* line_fill gives line l its units from the nodes of mask: whole from one
+ * node when lines may not split or when that costs no more than splitting.
+ * Returns units short and adds cost; take as for line_split. */
+static int64_t line_fill(const dctx *c, const space *sp, uint32_t l, uint32_t mask, int64_t *cost,
+                         int64_t *take)
+{
+	int64_t q = c->o->lines[l].quantity, split_cost = 0, left = 0;
+	uint32_t k = line_whole(c, sp, l, mask);
+
+	if (!c->whole_lines) {
+		left = line_split(c, sp, l, mask, &split_cost, NULL);
+		if (k == RT_NO_NODE || left > 0 || split_cost < sat_mul(q, sp->cells[l][k].unit)) {
+			*cost = sat_add(*cost, split_cost);
+			return take ? line_split(c, sp, l, mask, &split_cost, take) : left;
+		}
+	}
+	if (k == RT_NO_NODE)
+		return q;
+	*cost = sat_add(*cost, sat_mul(q, sp->cells[l][k].unit));
+	if (take)
+		take[k] = q;
+	return 0;
+}
+
 static int64_t total_units(const rt_order *o)
 {
 	int64_t t = 0;
@@ -324,10 +359,16 @@ static int64_t total_units(const rt_order *o)
 	return t;
 }
 
-static score evaluate(const dctx *c, const space *sp, uint32_t mask)
+/* evaluate scores the plan of node set mask, lines in order; a node whose
+ * daily line capacity runs out takes no further line. takes (may be NULL)
+ * receives the units per line and shortlisted node, and short_qty what
+ * each line lacks. */
+static score evaluate(const dctx *c, const space *sp, uint32_t mask, int64_t (*takes)[RT_SHORTLIST],
+                      int64_t *short_qty)
 {
 	score s = {0, 0, 0, mask};
 	int64_t lines_at[RT_SHORTLIST] = {0};
+	uint32_t open = mask;
 
 	for (uint32_t k = 0; k < sp->k; k++)
 		if (mask & (1u << k)) {
@@ -335,11 +376,15 @@ static score evaluate(const dctx *c, const space *sp, uint32_t mask)
 			s.n++;
 		}
 	for (uint32_t l = 0; l < c->o->n_lines; l++) {
-		int64_t take[RT_SHORTLIST] = {0};
-		s.shortfall += line_fill(c, sp, l, mask, &s.cost, take);
+		int64_t take[RT_SHORTLIST] = {0}, left = line_fill(c, sp, l, open, &s.cost, take);
+		s.shortfall += left;
 		for (uint32_t k = 0; k < sp->k; k++)
-			if (take[k] > 0 && ++lines_at[k] > sp->val[k].left_lines)
-				s.shortfall = RT_INF; /* over the node's daily line capacity */
+			if (take[k] > 0 && ++lines_at[k] >= sp->val[k].left_lines)
+				open &= ~(1u << k);
+		if (takes != NULL)
+			memcpy(takes[l], take, sizeof(take));
+		if (short_qty != NULL)
+			short_qty[l] = left;
 	}
 	if (c->complete && s.shortfall > 0)
 		s.shortfall = total_units(c->o);
@@ -387,7 +432,7 @@ static void search(const dctx *c, const space *sp, uint32_t mask, uint32_t from,
 		if (lb.shortfall > best->shortfall ||
 		    (lb.shortfall == best->shortfall && lb.cost > best->cost))
 			continue;
-		s = evaluate(c, sp, m);
+		s = evaluate(c, sp, m, NULL, NULL);
 		if (better(&s, best))
 			*best = s;
 		if (depth + 1 < c->max_nodes)
@@ -507,10 +552,11 @@ rt_status rt_decide_limited(const rt_rules *rules, const rt_order *o, const rt_s
 	c.complete = c.st->ship_complete || o->ship_complete;
 	c.whole_lines = c.complete || !c.st->line_split;
 	c.max_nodes = c.complete ? 1 : c.st->max_splits > 0 ? c.st->max_splits : RT_SHORTLIST;
-	if (o->fulfillment == RT_PICKUP_IN_STORE)
+	if (o->fulfillment == RT_PICKUP_IN_STORE) {
 		c.ref = rt_point_at(snap->nodes[o->pickup_node].lat_udeg,
 		                    snap->nodes[o->pickup_node].lon_udeg);
-	else
+		c.store_ok = node_filter(&c, (uint32_t)o->pickup_node) == RT_NOT_NEEDED;
+	} else
 		c.ref = rt_point_at(o->ship_lat_udeg, o->ship_lon_udeg);
 	for (uint32_t l = 0; l < o->n_lines; l++) {
 		lb[l].whole[0] = lb[l].whole[1] = lb[l].most[0] = lb[l].most[1] = RT_NO_NODE;
@@ -608,8 +654,7 @@ rt_status rt_decide_limited(const rt_rules *rules, const rt_order *o, const rt_s
 		for (uint32_t k = 0; k < sp.k; k++) {
 			uint32_t i = k;
 			cell_at(&c, &sp.val[k], l, sp.node[k], &sp.cells[l][k]);
-			while (i > 0 &&
-			       sp.cells[l][sp.by_unit[l][i - 1]].unit > sp.cells[l][k].unit) {
+			while (i > 0 && unit_before(&sp, l, k, sp.by_unit[l][i - 1])) {
 				sp.by_unit[l][i] = sp.by_unit[l][i - 1];
 				i--;
 			}
@@ -626,13 +671,13 @@ rt_status rt_decide_limited(const rt_rules *rules, const rt_order *o, const rt_s
 	plan->strategy = strategy;
 	plan->exact = n_eligible <= limit;
 	bool used[RT_SHORTLIST] = {false};
+	int64_t takes[RT_MAX_LINES][RT_SHORTLIST];
+	evaluate(&c, &sp, best.mask, takes, plan->short_qty);
 	for (uint32_t l = 0; l < o->n_lines; l++) {
-		int64_t take[RT_SHORTLIST] = {0}, cost = 0;
-		int64_t left = best.mask == 0 ? o->lines[l].quantity
-		                              : line_fill(&c, &sp, l, best.mask, &cost, take);
+		int64_t *take = takes[l], left = plan->short_qty[l];
 		if (c.complete && best.shortfall > 0) {
 			left = o->lines[l].quantity;
-			memset(take, 0, sizeof(take));
+			memset(take, 0, sizeof(takes[l]));
 		}
 		for (uint32_t i = 0; i < sp.k; i++) {
 			uint32_t k = sp.by_unit[l][i];

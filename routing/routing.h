@@ -46,7 +46,7 @@ typedef enum rt_exclusion {
 	RT_EXCLUDED_BY_ORDER, /* rejected or timed out earlier for this order */
 	RT_OFFLINE,           /* node is not online */
 	RT_NOT_CAPABLE,       /* lacks the capability the fulfillment needs */
-	RT_NOT_PICKUP_NODE,   /* pick-up orders use the customer's store only */
+	RT_NOT_PICKUP_NODE,   /* pick-up orders use the customer's store (and transfers to it) */
 	RT_NO_STOCK,          /* has none of the order's lines available */
 	RT_NOT_NEEDED,        /* eligible, but not used (plan complete, or a limit reached) */
 	RT_NOT_HAZMAT,        /* the lines it stocks are hazardous and it may not handle them */

@@ -555,6 +555,18 @@ const rt_sku_rule *rt_rules_sku(const rt_rules *r, const char *sku)
 	return bsearch(&key, r->skus, r->n_skus, sizeof(key), cmp_sku_rule);
 }
 
+void rt_node_apply(rt_node *n, const rt_node_rule *rule)
+{
+	n->caps |= rule->caps;
+	n->handling_cost = rule->handling_cost;
+	n->cutoff_min = rule->cutoff_min;
+	n->processing_days = rule->processing_days;
+	n->cap_orders = rule->cap_orders;
+	n->cap_lines = rule->cap_lines;
+	n->make_capacity = rule->make_capacity;
+	n->make_days = rule->make_days;
+}
+
 const rt_stock_rule *rt_rules_stock(const rt_rules *r, const char *node, const char *sku)
 {
 	for (uint32_t i = 0; i < r->n_stock; i++) {

@@ -162,6 +162,9 @@ const rt_sku_rule *rt_rules_sku(const rt_rules *r, const char *sku);
 /* rt_rules_stock returns the first stock rule matching (node, sku), or NULL. */
 const rt_stock_rule *rt_rules_stock(const rt_rules *r, const char *node, const char *sku);
 
+/* rt_node_apply adds a node's operating data from the rule set to n. */
+void rt_node_apply(rt_node *n, const rt_node_rule *rule);
+
 /* rt_filter_name and rt_filter_parse map filters to their names; -1 if unknown. */
 const char *rt_filter_name(unsigned bit);
 int rt_filter_parse(const char *name);

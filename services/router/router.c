@@ -45,16 +45,8 @@ static void nodes_apply(router_app *app)
 		r->lat_udeg = n->lat_udeg;
 		r->lon_udeg = n->lon_udeg;
 		r->online = true;
-		if (x == NULL)
-			continue;
-		r->caps |= x->caps;
-		r->handling_cost = x->handling_cost;
-		r->cutoff_min = x->cutoff_min;
-		r->processing_days = x->processing_days;
-		r->cap_orders = x->cap_orders;
-		r->cap_lines = x->cap_lines;
-		r->make_capacity = x->make_capacity;
-		r->make_days = x->make_days;
+		if (x != NULL)
+			rt_node_apply(r, x);
 	}
 }
 
