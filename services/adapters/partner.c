@@ -197,7 +197,8 @@ static void *grow(void *arr, uint32_t n, uint32_t *cap, size_t size)
 	return p;
 }
 
-static const char *const item_keys[] = {"gtin", "buyer", "vendor"};
+static const char *const item_keys[] = {"gtin", "buyer", "vendor", "listing"};
+#define N_ITEM_KEYS 4
 
 static int add_item(loader *l, partner *p, partner_item_kind kind, const char *code,
                     const char *sku, const char *where)
@@ -215,7 +216,7 @@ static int add_item(loader *l, partner *p, partner_item_kind kind, const char *c
 
 static int load_item(loader *l, partner *p, json_t *v, size_t i)
 {
-	static const char *const keys[] = {"sku", "gtin", "buyer", "vendor", NULL};
+	static const char *const keys[] = {"sku", "gtin", "buyer", "vendor", "listing", NULL};
 	char where[48], sku[65], code[49];
 	snprintf(where, sizeof where, "items[%zu]", i);
 	if (!json_is_object(v))
@@ -226,7 +227,7 @@ static int load_item(loader *l, partner *p, json_t *v, size_t i)
 	if (l->cat && !omo_catalog_sku(l->cat, sku))
 		return fail(l, where, "SKU %s is not in the catalog", sku);
 	int ids = 0;
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < N_ITEM_KEYS; k++) {
 		json_t *c = json_object_get(v, item_keys[k]);
 		if (c == NULL)
 			continue;
@@ -246,7 +247,7 @@ static int load_item(loader *l, partner *p, json_t *v, size_t i)
 			return -1;
 		ids++;
 	}
-	return ids ? 0 : fail(l, where, "needs at least one of gtin, buyer, vendor");
+	return ids ? 0 : fail(l, where, "needs at least one of gtin, buyer, vendor, listing");
 }
 
 static const char *const loc_keys[] = {"gln", "duns", "store"};
@@ -328,8 +329,8 @@ static int load_x12(loader *l, partner *p, json_t *x)
 static int load_tree(loader *l, partner *p, json_t *root)
 {
 	static const char *const keys[] = {
-	    "partner",   "name",  "node",      "channel",         "x12",
-	    "documents", "items", "locations", "default_ship_to", NULL};
+	    "partner",         "name", "node", "channel", "x12", "documents", "items", "locations",
+	    "default_ship_to", "json", NULL};
 	static const char *const doc_keys[] = {"in", "out", NULL};
 	if (!json_is_object(root))
 		return fail(l, "top", "must be a map");
@@ -354,6 +355,17 @@ static int load_tree(loader *l, partner *p, json_t *root)
 			            "must be a sales channel (b2b, marketplace, ...)");
 		p->has_channel = true;
 		p->channel = (omo_channel)c;
+	}
+	json_t *js = json_object_get(root, "json");
+	if (js) {
+		static const char *const shapes[] = {"shopify", "amazon", "commercetools", NULL};
+		for (int i = 0; shapes[i] && !p->json; i++)
+			if (json_is_string(js) && strcmp(json_string_value(js), shapes[i]) == 0)
+				p->json = (partner_json)(i + 1);
+		if (!p->json)
+			return fail(l, "json", "must be shopify, amazon or commercetools");
+		if (!p->has_channel)
+			return fail(l, "json", "a JSON channel needs its sales channel (channel:)");
 	}
 	json_t *docs = json_object_get(root, "documents");
 	if (docs && (!json_is_object(docs) || check_keys(l, docs, "documents", doc_keys)))

@@ -17,6 +17,7 @@
  *   channel: b2b                      # orders from us through it (optional)
  *   x12: {id: "ZZ:DAYTONMFG", our_id: "ZZ:OMORETAIL", version: "00401"}
  *   documents: {in: [855, 856, 810], out: [850]}
+ *   json: shopify                     # or amazon, commercetools: a JSON channel
  *   items:
  *     - {sku: SKU-0182, gtin: "00012345600012", vendor: "D-182"}
  *   locations:
@@ -62,10 +63,19 @@ const char *partner_doc_id(partner_doc d);
 
 /* How a partner names an item. */
 typedef enum partner_item_kind {
-	PARTNER_ITEM_GTIN,   /* GTIN-8/12/13/14 (UPC, EAN, ISBN), kept as 14 digits */
-	PARTNER_ITEM_BUYER,  /* the buyer's part or catalog number */
-	PARTNER_ITEM_VENDOR, /* the vendor's part or style number */
+	PARTNER_ITEM_GTIN,    /* GTIN-8/12/13/14 (UPC, EAN, ISBN), kept as 14 digits */
+	PARTNER_ITEM_BUYER,   /* the buyer's part or catalog number */
+	PARTNER_ITEM_VENDOR,  /* the vendor's part or style number */
+	PARTNER_ITEM_LISTING, /* what a JSON channel lists it under (seller SKU, variant SKU) */
 } partner_item_kind;
+
+/* The shape of a JSON channel's orders and shipment confirmations. */
+typedef enum partner_json {
+	PARTNER_JSON_NONE,
+	PARTNER_JSON_SHOPIFY, /* Shopify order (the orders/create webhook body) */
+	PARTNER_JSON_AMAZON,  /* Amazon SP-API getOrder with getOrderItems, merchant-fulfilled */
+	PARTNER_JSON_COMMERCETOOLS, /* commercetools Order */
+} partner_json;
 
 /* How a partner names a place. */
 typedef enum partner_loc_kind {
@@ -94,6 +104,7 @@ typedef struct partner {
 	char node[RT_ID_MAX + 1]; /* our node it fulfils for, or "" */
 	bool has_channel;         /* it orders from us */
 	omo_channel channel;
+	partner_json json;            /* the shape of its orders, if it sends JSON */
 	char isa_qual[3], isa_id[16]; /* how it identifies itself (ISA05/06, GS02) */
 	char our_qual[3], our_id[16]; /* how it addresses us (ISA07/08, GS03) */
 	unsigned version;             /* ISA12 of what we send, e.g. 401 */

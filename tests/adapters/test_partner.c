@@ -110,7 +110,7 @@ static void test_sample_partners(void **state)
 	fx *f = *state;
 	partner_set s;
 	load_set(f, "../../../tests/adapters/partners", &s);
-	assert_int_equal(s.n, 9);
+	assert_int_equal(s.n, 12);
 	const partner *p = partner_set_find(&s, "xyz-retail");
 	assert_string_equal(partner_sku(p, PARTNER_ITEM_BUYER, "067504-118", 10), "SKU-0006");
 	const partner_location *l = partner_location_find(p, PARTNER_LOC_DUNS, "0003947268292", 13);
@@ -164,7 +164,7 @@ static const refusal refusals[] = {
     {"p.yaml", HEAD "items:\n  - {sku: SKU-9999, buyer: A}\n",
      "items[0]: SKU SKU-9999 is not in the catalog"},
     {"p.yaml", HEAD "items:\n  - {sku: SKU-0001}\n",
-     "items[0]: needs at least one of gtin, buyer, vendor"},
+     "items[0]: needs at least one of gtin, buyer, vendor, listing"},
     {"p.yaml",
      HEAD "items:\n  - {sku: SKU-0001, buyer: A}\n"
           "  - {sku: SKU-0002, buyer: A}\n",

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapter_testkit.h"
 #include "partner.h"
 #include "testkit.h"
 #include "x12_flows.h"
@@ -121,8 +122,8 @@ static int setup(void **state)
 	char dir[512];
 	if (f == NULL || omo_catalog_load(&f->cat, tk_demo_dir(), f->err, sizeof f->err) != 0)
 		return -1;
-	snprintf(dir, sizeof dir, "%s/../../../tests/adapters/partners", tk_demo_dir());
-	if (partner_set_load(&f->samples, dir, &f->cat, f->err, sizeof f->err) != 0)
+	if (partner_set_load(&f->samples, at_tests(dir, sizeof dir, "partners"), &f->cat, f->err,
+	                     sizeof f->err) != 0)
 		goto fail;
 	snprintf(dir, sizeof dir, "%s/partners", tk_demo_dir());
 	if (partner_set_load(&f->demo, dir, &f->cat, f->err, sizeof f->err) != 0)
@@ -164,14 +165,8 @@ static void read_bytes(run *x, const fx *f, const char *id, char *buf, size_t le
 	assert_int_equal(flow_read(who(f, id), &x->doc, &env, &x->r), 0);
 	x12_ack_result ar;
 	x->ack = x->doc.nics ? x12t_ack(&x->doc, 0, false, &ar) : strdup("");
-	/* every message a flow returns is one omo would itself send */
-	for (uint32_t i = 0; i < x->r.n_msgs; i++) {
-		omo_buf b = {0};
-		omo_error_detail d = {0};
-		if (omo_msg_encode(&x->r.msgs[i], &b, &d) != OMO_E_OK)
-			fail_msg("message %u does not encode: %s", i, d.text);
-		omo_buf_fini(&b);
-	}
+	for (uint32_t i = 0; i < x->r.n_msgs; i++)
+		at_encodes(&x->r.msgs[i]);
 }
 
 static void read_sample(run *x, const fx *f, const char *id, const char *file)
@@ -216,22 +211,6 @@ static bool acked(const run *x, const char *segment)
 			fail_msg("the acknowledgement has no %s:\n%s", (seg), (x)->ack);           \
 	} while (0)
 
-static void assert_line(const omo_order_line *l, int64_t no, const char *sku, int64_t qty,
-                        int64_t price)
-{
-	assert_int_equal(l->line_no, no);
-	assert_string_equal(l->sku, sku);
-	assert_int_equal(l->quantity, qty);
-	assert_int_equal(l->unit_price, price);
-}
-
-static void assert_alloc(const omo_alloc_line *l, int64_t no, const char *sku, int64_t qty)
-{
-	assert_int_equal(l->line_no, no);
-	assert_string_equal(l->sku, sku);
-	assert_int_equal(l->quantity, qty);
-}
-
 static const omo_fulfillment_update *update_at(const run *x, uint32_t i, omo_fulfillment_status st)
 {
 	assert_true(i < x->r.n_msgs);
@@ -264,12 +243,12 @@ static void test_850_vics(void **state)
 	assert_int_equal(o->ship_to.lat_udeg, 41389800);
 	assert_int_equal(o->ship_to.lon_udeg, -81441200);
 	assert_int_equal(o->lines_count, 6);
-	assert_line(&o->lines[0], 1, "SKU-0001", 120, 925);
-	assert_line(&o->lines[1], 2, "SKU-0002", 220, 1379);
-	assert_line(&o->lines[2], 3, "SKU-0003", 126, 1099);
-	assert_line(&o->lines[3], 4, "SKU-0004", 76, 435);
-	assert_line(&o->lines[4], 5, "SKU-0005", 72, 750);
-	assert_line(&o->lines[5], 6, "SKU-0006", 696, 955);
+	at_order_line(&o->lines[0], 1, "SKU-0001", 120, 925);
+	at_order_line(&o->lines[1], 2, "SKU-0002", 220, 1379);
+	at_order_line(&o->lines[2], 3, "SKU-0003", 126, 1099);
+	at_order_line(&o->lines[3], 4, "SKU-0004", 76, 435);
+	at_order_line(&o->lines[4], 5, "SKU-0005", 72, 750);
+	at_order_line(&o->lines[5], 6, "SKU-0006", 696, 955);
 	int64_t total = 0;
 	for (uint32_t i = 0; i < o->lines_count; i++)
 		total += o->lines[i].quantity * o->lines[i].unit_price;
@@ -306,10 +285,10 @@ static void test_810_850_two_groups(void **state)
 	assert_string_equal(o->idempotency_key, "staedi-trader:850:S115921858");
 	assert_string_equal(o->ship_to.city, "SAN PEDRO"); /* N1*ST has no code: the default */
 	assert_int_equal(o->lines_count, 4);
-	assert_line(&o->lines[0], 1, "SKU-0021", 150, 0);
-	assert_line(&o->lines[1], 2, "SKU-0022", 50, 0);
-	assert_line(&o->lines[2], 3, "SKU-0023", 25, 0);
-	assert_line(&o->lines[3], 4, "SKU-0024", 25, 0);
+	at_order_line(&o->lines[0], 1, "SKU-0021", 150, 0);
+	at_order_line(&o->lines[1], 2, "SKU-0022", 50, 0);
+	at_order_line(&o->lines[2], 3, "SKU-0023", 25, 0);
+	at_order_line(&o->lines[3], 4, "SKU-0024", 25, 0);
 	ACKED(&x, "AK9*A*2*2*2~");
 	ACKED(&x, "AK9*A*1*1*1~");
 	done(&x);
@@ -334,8 +313,8 @@ static void test_855_lines(void **state)
 	u = update_at(&x, 1, OMO_FF_REJECTED);
 	assert_string_equal(u->detail, "855 POTEST1112: 2 of 4 lines declined");
 	assert_int_equal(u->lines_count, 2); /* only these are sourced again */
-	assert_alloc(&u->lines[0], 2, "SKU-0032", 2);
-	assert_alloc(&u->lines[1], 3, "SKU-0033", 1);
+	at_alloc_line(&u->lines[0], 2, "SKU-0032", 2);
+	at_alloc_line(&u->lines[1], 3, "SKU-0033", 1);
 	ACKED(&x, "AK5*A~");
 	done(&x);
 }
@@ -368,7 +347,7 @@ static void test_940_order(void **state)
 	assert_string_equal(o->idempotency_key, "babelway-depositor:940:0080215659");
 	assert_string_equal(o->ship_to.name, "Atlanta Technology");
 	assert_int_equal(o->lines_count, 1);
-	assert_line(&o->lines[0], 1, "SKU-0051", 2, 0);
+	at_order_line(&o->lines[0], 1, "SKU-0051", 2, 0);
 	done(&x);
 }
 
@@ -577,10 +556,10 @@ static void test_945_short_ship(void **state)
 	const omo_fulfillment_update *u = update_at(&x, 0, OMO_FF_SHIPPED);
 	assert_string_equal(u->detail, "945 SO-77 bill of lading BOL1");
 	assert_int_equal(u->lines_count, 1);
-	assert_alloc(&u->lines[0], 1, "SKU-0061", 3000);
+	at_alloc_line(&u->lines[0], 1, "SKU-0061", 3000);
 	u = update_at(&x, 1, OMO_FF_REJECTED);
 	assert_string_equal(u->detail, "short-shipped");
-	assert_alloc(&u->lines[0], 1, "SKU-0061", 1000);
+	at_alloc_line(&u->lines[0], 1, "SKU-0061", 1000);
 	done(&x);
 }
 
@@ -597,7 +576,7 @@ static void test_856_sscc(void **state)
 	const omo_fulfillment_update *u = update_at(&x, 0, OMO_FF_SHIPPED);
 	assert_string_equal(u->detail, "856 S1 tracking 1Z999");
 	assert_int_equal(u->lines_count, 1); /* 20 of 24, and none of line 2 */
-	assert_alloc(&u->lines[0], 1, "SKU-0041", 20);
+	at_alloc_line(&u->lines[0], 1, "SKU-0041", 20);
 	done(&x);
 
 	read_made(&x, *state, "edi-source", "856", "SH",
