@@ -12,7 +12,7 @@ omo_test(test_x12_mutate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_x12_mutate.c LIB
 
 # Benchmarks print figures; they are not tests.
 add_executable(omo-bench-x12 ${CMAKE_CURRENT_LIST_DIR}/bench_x12.c)
-target_link_libraries(omo-bench-x12 PRIVATE omo_x12)
+target_link_libraries(omo-bench-x12 PRIVATE omo_adapters)
 
 # libFuzzer needs clang. Built when clang compiles omo, or with -DOMO_FUZZ=ON
 # (then clang, found on the PATH, builds just this target); a short run is a
