@@ -14,8 +14,9 @@
 
 #include "log.h"
 
-enum { T_STOCK, T_RESV, T_META, T_HOLDS, T_FIDS };
-static const char *const inventory_tables[] = {"stock", "resv", "meta", "holds", "fids"};
+enum { T_STOCK, T_RESV, T_META, T_HOLDS, T_FIDS, T_CARTS, T_CART_AT };
+static const char *const inventory_tables[] = {"stock", "resv",  "meta",   "holds",
+                                               "fids",  "carts", "cart_at"};
 
 typedef struct stock_level {
 	int64_t on_hand;
@@ -388,6 +389,87 @@ static omo_err reserve_many(omo_ctx *ctx, const omo_reserve_many *m, omo_msg *re
 	return OMO_E_OK;
 }
 
+/* ---- carts -------------------------------------------------------------- */
+
+/*
+ * A cart's hold is a reservation like a routing's, under (cart id, attempt
+ * 1), one fulfilment id per node derived from the cart: reserve_one's
+ * checks, replacement and release all apply. cart_at keeps when the hold
+ * expires; the carts timer table wakes the tick then. A timer whose cart
+ * was held again later, or released, finds another time (or none) in
+ * cart_at and is let go.
+ */
+
+static void cart_fid(const omo_uuid *cart, const char *node, omo_uuid *out)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = node; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	*out = *cart;
+	for (int i = 0; i < 8; i++)
+		out->b[8 + i] ^= (uint8_t)(h >> (8 * i));
+}
+
+static omo_err cart_release(omo_ctx *ctx, const omo_uuid *cart, omo_error_detail *d)
+{
+	omo_reserve none = {.order_id = *cart, .attempt = 1};
+	omo_err e = reserve_one(ctx, &none, d);
+	if (e == OMO_E_OK) {
+		e = omo_del(ctx->txn, T_CART_AT, cart->b, 16);
+		e = e == OMO_E_NOT_FOUND ? OMO_E_OK : e;
+	}
+	return e;
+}
+
+static omo_err hold_cart(omo_ctx *ctx, const omo_hold_cart *h, omo_msg *reply, omo_error_detail *d)
+{
+	omo_reserve_line lines[100];
+	uint8_t at_be[8];
+	int64_t at = ctx->now_us + h->ttl_ms * 1000;
+	for (uint32_t i = 0; i < h->lines_count; i++) {
+		cart_fid(&h->cart_id, h->lines[i].node, &lines[i].fulfillment_id);
+		memcpy(lines[i].sku, h->lines[i].sku, sizeof(lines[i].sku));
+		memcpy(lines[i].node, h->lines[i].node, sizeof(lines[i].node));
+		lines[i].quantity = h->lines[i].quantity;
+	}
+	omo_reserve r = {
+	    .order_id = h->cart_id, .attempt = 1, .lines = lines, .lines_count = h->lines_count};
+	omo_err e = reserve_one(ctx, &r, d);
+	if (e != OMO_E_OK)
+		return e;
+	omo_be64_put(at_be, (uint64_t)at);
+	if ((e = omo_put(ctx->txn, T_CART_AT, h->cart_id.b, 16, at_be, 8)) != OMO_E_OK ||
+	    (e = omo_timer_set(ctx->txn, T_CARTS, at, &h->cart_id)) != OMO_E_OK)
+		return omo_fail(d, e, "cart hold could not be stored");
+	omo_msg_init(reply, OMO_MSG_ACK);
+	snprintf(reply->body.ack.detail, sizeof(reply->body.ack.detail),
+	         "%u lines held for %lld ms", h->lines_count, (long long)h->ttl_ms);
+	return OMO_E_OK;
+}
+
+/* carts_expire frees every cart whose hold has run out by now. */
+static omo_err carts_expire(omo_ctx *ctx)
+{
+	omo_uuid due[64];
+	int n;
+	omo_err e = OMO_E_OK;
+	do {
+		n = omo_timer_take(ctx->txn, T_CARTS, ctx->now_us, due, 64);
+		if (n < 0)
+			return OMO_E_IO;
+		for (int i = 0; i < n && e == OMO_E_OK; i++) {
+			omo_val v;
+			omo_error_detail d = {0};
+			if (omo_get(ctx->txn, T_CART_AT, due[i].b, 16, &v) != OMO_E_OK ||
+			    v.len != 8 || (int64_t)omo_be64_get(v.data) > ctx->now_us)
+				continue; /* released, or held again since */
+			if ((e = cart_release(ctx, &due[i], &d)) == OMO_E_OK)
+				OMO_INFO("cart_expired", "holds freed");
+		}
+	} while (n == 64 && e == OMO_E_OK);
+	return e;
+}
+
 /* ---- receipts and adjustments ------------------------------------------ */
 
 static omo_err receive(omo_ctx *ctx, const char *node, const char *sku, int64_t qty,
@@ -446,6 +528,11 @@ static omo_err on_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo_
 		if ((e = settle(ctx, &req->body.release.fulfillment_id, false)) != OMO_E_OK)
 			return omo_fail(d, e, "release failed");
 		return ack(reply, "released%s%s", "", "");
+	case OMO_MSG_HOLD_CART: return hold_cart(ctx, &req->body.hold_cart, reply, d);
+	case OMO_MSG_RELEASE_CART:
+		if ((e = cart_release(ctx, &req->body.release_cart.cart_id, d)) != OMO_E_OK)
+			return e;
+		return ack(reply, "cart released%s%s", "", "");
 	case OMO_MSG_RECEIVE_STOCK: {
 		const omo_receive_stock *r = &req->body.receive_stock;
 		if ((e = receive(ctx, r->node, r->sku, r->quantity, d)) != OMO_E_OK)
@@ -480,7 +567,10 @@ static omo_err on_event(omo_ctx *ctx, const omo_msg *ev, omo_error_detail *d)
 static omo_err on_tick(omo_ctx *ctx, int64_t *next_us)
 {
 	const inventory_app *app = ctx->app;
-	*next_us = INT64_MAX; /* only the seed, once */
+	omo_err e = carts_expire(ctx);
+	if (e != OMO_E_OK)
+		return e;
+	*next_us = omo_timer_next(ctx->txn, T_CARTS);
 	if (app->seed_stock[0] != '\0') {
 		int seeded = inventory_seed(ctx, app->seed_stock);
 		if (seeded < 0)
@@ -507,7 +597,7 @@ static int app_init(void *app, const void *cfg, char *err, size_t errlen)
 static const omo_handlers handlers = {
     .name = "inventory",
     .tables = inventory_tables,
-    .n_tables = 5,
+    .n_tables = 7,
     .on_request = on_request,
     .on_event = on_event,
     .on_tick = on_tick,

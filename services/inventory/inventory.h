@@ -3,7 +3,9 @@
  * node), and the reservations behind them.
  *
  * Requests: stock_query, reserve (all lines or none; idempotent per
- * fulfilment and SKU), release, receive_stock, adjust_stock. Events followed:
+ * fulfilment and SKU), release, hold_cart and release_cart (a checkout's
+ * cart holds its units, all or none, until it expires: the tick frees it),
+ * receive_stock, adjust_stock. Events followed:
  * the node agents' fulfillment_update: shipped or picked_up consumes the
  * fulfilment's reservation (the units leave on_hand), rejected or cancelled
  * releases it.

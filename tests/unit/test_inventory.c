@@ -1175,6 +1175,155 @@ static void test_random_operations_keep_invariants(void **state)
 	free(m);
 }
 
+/* ====================================================================== */
+/* checkout carts                                                         */
+
+static void cart_msg(omo_msg *req, const omo_uuid *cart, const char *sku, const char *node,
+                     int64_t qty, omo_cart_line *line)
+{
+	omo_msg_init(req, OMO_MSG_HOLD_CART);
+	omo_uuid_generate(&req->id);
+	req->body.hold_cart.cart_id = *cart;
+	snprintf(line->sku, sizeof(line->sku), "%s", sku);
+	snprintf(line->node, sizeof(line->node), "%s", node);
+	line->quantity = qty;
+	req->body.hold_cart.lines = line;
+	req->body.hold_cart.lines_count = 1;
+	req->body.hold_cart.ttl_ms = 60000;
+}
+
+static void hold(fx *f, const omo_uuid *cart, const char *sku, const char *node, int64_t qty,
+                 omo_msg *r)
+{
+	omo_msg req;
+	omo_cart_line line;
+	cart_msg(&req, cart, sku, node, qty, &line);
+	request(f, &req, r);
+}
+
+/* set_available makes exactly n units of sku at node free. */
+static void set_available(fx *f, const char *sku, const char *node, int64_t n)
+{
+	omo_msg r;
+	level l = level_of(f, sku, node);
+	change(f, true, sku, node, n - l.available, &r);
+	assert_ack(&r);
+	omo_msg_fini(&r);
+	assert_int_equal(level_of(f, sku, node).available, n);
+}
+
+static void test_cart_race_for_last_unit(void **state)
+{
+	fx *f = *state;
+	const char *sku = "SKU-0001", *node = "ST-NYC";
+	omo_uuid a, b;
+	omo_msg req[2], got[2];
+	omo_cart_line line[2];
+	omo_error_detail d = {0};
+	omo_uuid_generate(&a);
+	omo_uuid_generate(&b);
+	set_available(f, sku, node, 1);
+	int64_t on_hand = level_of(f, sku, node).on_hand;
+
+	/* two checkouts ask for the last unit at the same moment: one batch */
+	cart_msg(&req[0], &a, sku, node, 1, &line[0]);
+	cart_msg(&req[1], &b, sku, node, 1, &line[1]);
+	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
+	for (int i = 0; i < 2; i++) {
+		omo_buf in = tk_encode(&req[i]), out = {0};
+		omo_core_request(f->s.core, in.data, in.len, &out);
+		assert_int_equal(omo_msg_decode(out.data, out.len, &got[i], &d), OMO_E_OK);
+		omo_buf_fini(&in);
+		omo_buf_fini(&out);
+	}
+	assert_int_equal(omo_core_commit(f->s.core), OMO_E_OK);
+	/* one wins; the other is told plainly that the unit is gone */
+	assert_ack(&got[0]);
+	tk_assert_error(&got[1], "OUT_OF_STOCK");
+	assert_non_null(strstr(got[1].body.error.message, "SKU-0001 at ST-NYC has 0 available"));
+	omo_msg_fini(&got[0]);
+	omo_msg_fini(&got[1]);
+	/* nothing oversold: one unit on hand is held once */
+	assert_level(f, sku, node, on_hand, on_hand);
+
+	/* the winner's retry holds nothing more; the loser's retry still fails */
+	hold(f, &a, sku, node, 1, &got[0]);
+	assert_ack(&got[0]);
+	omo_msg_fini(&got[0]);
+	hold(f, &b, sku, node, 1, &got[1]);
+	tk_assert_error(&got[1], "OUT_OF_STOCK");
+	omo_msg_fini(&got[1]);
+	assert_level(f, sku, node, on_hand, on_hand);
+
+	/* the hold frees itself when it expires (60 s), not before */
+	int64_t start = f->s.now;
+	assert_int_equal(tick(f), start + 60000000);
+	f->s.now = start + 59999999;
+	tick(f);
+	assert_level(f, sku, node, on_hand, on_hand);
+	f->s.now = start + 60000000;
+	assert_int_equal(tick(f), INT64_MAX);
+	assert_level(f, sku, node, on_hand, on_hand - 1);
+
+	/* now the other checkout gets it, and gives it back */
+	hold(f, &b, sku, node, 1, &got[1]);
+	assert_ack(&got[1]);
+	omo_msg_fini(&got[1]);
+	assert_level(f, sku, node, on_hand, on_hand);
+	omo_msg rel;
+	omo_msg_init(&req[0], OMO_MSG_RELEASE_CART);
+	req[0].body.release_cart.cart_id = b;
+	request(f, &req[0], &rel);
+	assert_ack(&rel);
+	omo_msg_fini(&rel);
+	assert_level(f, sku, node, on_hand, on_hand - 1);
+	/* its timer, when it comes, frees nothing twice */
+	f->s.now += 60000000;
+	tick(f);
+	assert_level(f, sku, node, on_hand, on_hand - 1);
+}
+
+static void test_cart_hold_replaces_and_refuses(void **state)
+{
+	fx *f = *state;
+	const char *sku = "SKU-0002", *node = "DC-NJ";
+	omo_uuid cart;
+	omo_msg r;
+	omo_uuid_generate(&cart);
+	set_available(f, sku, node, 3);
+	level before = level_of(f, sku, node);
+
+	hold(f, &cart, sku, node, 2, &r);
+	assert_ack(&r);
+	omo_msg_fini(&r);
+	assert_level(f, sku, node, before.on_hand, before.reserved + 2);
+	/* the cart changes: its new hold replaces the old one */
+	hold(f, &cart, sku, node, 1, &r);
+	assert_ack(&r);
+	omo_msg_fini(&r);
+	assert_level(f, sku, node, before.on_hand, before.reserved + 1);
+	/* more than there is: refused, the old hold stays as it was */
+	hold(f, &cart, sku, node, 4, &r);
+	tk_assert_error(&r, "OUT_OF_STOCK");
+	omo_msg_fini(&r);
+	assert_level(f, sku, node, before.on_hand, before.reserved + 1);
+	/* an unknown SKU or node: refused by name, nothing changed */
+	hold(f, &cart, "SKU-NOPE", node, 1, &r);
+	tk_assert_error(&r, "UNKNOWN_SKU");
+	omo_msg_fini(&r);
+	hold(f, &cart, sku, "NOWHERE", 1, &r);
+	tk_assert_error(&r, "UNKNOWN_NODE");
+	omo_msg_fini(&r);
+	assert_level(f, sku, node, before.on_hand, before.reserved + 1);
+	/* the router sees held units as reserved: it cannot take them */
+	omo_uuid fid;
+	omo_uuid_generate(&fid);
+	const rline want[] = {{&fid, sku, node, 3}};
+	reserve(f, want, 1, &r);
+	tk_assert_error(&r, "OUT_OF_STOCK");
+	omo_msg_fini(&r);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1189,6 +1338,8 @@ int main(void)
 	    T(test_rejected_or_cancelled_releases),
 	    T(test_receive_and_adjust),
 	    T(test_random_operations_keep_invariants),
+	    T(test_cart_race_for_last_unit),
+	    T(test_cart_hold_replaces_and_refuses),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -721,6 +721,37 @@ static size_t count_requests(const fx *f)
 	return n;
 }
 
+/* ---- rule sets and decision records ------------------------------------ */
+
+/* write_rules writes text to path with its mtime at t seconds, so a rewrite
+ * inside one clock tick of the file system is still seen as a change. */
+static void write_rules(const char *path, const char *text, time_t t)
+{
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	struct timespec times[2] = {{t, 0}, {t, 0}};
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static void explain(fx *f, const omo_uuid *id, omo_msg *r)
+{
+	omo_msg req;
+	omo_msg_init(&req, OMO_MSG_EXPLAIN);
+	req.body.explain.order_id = *id;
+	tk_request(&f->s, &f->g, &req, r, NULL);
+}
+
+static const omo_decision_candidate *candidate(const omo_decision *d, const char *node)
+{
+	for (uint32_t i = 0; i < d->candidates_count; i++)
+		if (strcmp(d->candidates[i].node, node) == 0)
+			return &d->candidates[i];
+	fail_msg("no candidate %s", node);
+	return NULL;
+}
+
 static void test_rejection_resources_elsewhere(void **state)
 {
 	fx *f = *state;
@@ -760,6 +791,28 @@ static void test_rejection_resources_elsewhere(void **state)
 	assert_routed(f, &id, 3, OMO_SHIP_TO_HOME, ca, 1, 0);
 	assert_false(node_in_reserves(f, mark, "DC-NJ"));
 	assert_false(node_in_reserves(f, mark + 2, "DC-TX"));
+
+	/* the decision records say so: each rejected node excluded, by name */
+	omo_msg r;
+	explain(f, &id, &r);
+	assert_int_equal(r.body.explanation.decisions_count, 3);
+	const omo_decision *d = r.body.explanation.decisions;
+	assert_int_equal(d[0].attempt, 1);
+	assert_string_equal(candidate(&d[0], "DC-NJ")->reason, "included");
+	assert_int_equal(d[0].excluded_count, 0);
+	assert_int_equal(d[1].attempt, 2);
+	assert_int_equal(d[1].excluded_count, 1);
+	assert_string_equal(d[1].excluded[0].node, "DC-NJ");
+	assert_string_equal(candidate(&d[1], "DC-NJ")->reason, "excluded_by_order");
+	assert_string_equal(candidate(&d[1], "DC-TX")->reason, "included");
+	assert_string_equal(d[1].plan[0].node, "DC-TX");
+	assert_int_equal(d[2].excluded_count, 2);
+	assert_string_equal(candidate(&d[2], "DC-NJ")->reason, "excluded_by_order");
+	assert_string_equal(candidate(&d[2], "DC-TX")->reason, "excluded_by_order");
+	assert_string_equal(candidate(&d[2], "DC-CA")->reason, "included");
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(d[i].replay, "same plan");
+	omo_msg_fini(&r);
 
 	/* DC-CA declines: no node with stock is left; none excluded comes back */
 	node_update(f, &id, 3, "DC-CA", OMO_FF_REJECTED);
@@ -940,37 +993,6 @@ static void test_lost_reserve_reply_leaks_no_hold(void **state)
 	}
 	assert_int_equal(held, 2);
 	(void)id;
-}
-
-/* ---- rule sets and decision records ------------------------------------ */
-
-/* write_rules writes text to path with its mtime at t seconds, so a rewrite
- * inside one clock tick of the file system is still seen as a change. */
-static void write_rules(const char *path, const char *text, time_t t)
-{
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	struct timespec times[2] = {{t, 0}, {t, 0}};
-	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
-}
-
-static void explain(fx *f, const omo_uuid *id, omo_msg *r)
-{
-	omo_msg req;
-	omo_msg_init(&req, OMO_MSG_EXPLAIN);
-	req.body.explain.order_id = *id;
-	tk_request(&f->s, &f->g, &req, r, NULL);
-}
-
-static const omo_decision_candidate *candidate(const omo_decision *d, const char *node)
-{
-	for (uint32_t i = 0; i < d->candidates_count; i++)
-		if (strcmp(d->candidates[i].node, node) == 0)
-			return &d->candidates[i];
-	fail_msg("no candidate %s", node);
-	return NULL;
 }
 
 static void test_rules_reload_and_explain(void **state)

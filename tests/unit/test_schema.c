@@ -364,6 +364,17 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		m->body.fulfillment_update.lines_count = N(alloc_a);
 		break;
 	case OMO_MSG_HEARTBEAT: m->body.heartbeat.latest_seq = 4242; break;
+	case OMO_MSG_HOLD_CART: {
+		static omo_cart_line cart[2] = {
+		    {.sku = "SKU-0001", .node = "ST-NYC", .quantity = 2},
+		    {.sku = "SKU-0002", .node = "DC-NJ", .quantity = 100000}};
+		m->body.hold_cart.cart_id = uuid_of(8);
+		m->body.hold_cart.lines = cart;
+		m->body.hold_cart.lines_count = 2;
+		m->body.hold_cart.ttl_ms = 900000;
+		break;
+	}
+	case OMO_MSG_RELEASE_CART: m->body.release_cart.cart_id = uuid_of(9); break;
 	case OMO_MSG_EXPLAIN: m->body.explain.order_id = uuid_of(7); break;
 	case OMO_MSG_EXPLANATION: sample_explanation(&m->body.explanation); break;
 	case OMO_MSG_COUNT: fail_msg("OMO_MSG_COUNT is not a message type");
@@ -1567,7 +1578,7 @@ static void test_enums(void **state)
 static void test_message_descriptors(void **state)
 {
 	(void)state;
-	assert_int_equal(OMO_MSG_COUNT, 28);
+	assert_int_equal(OMO_MSG_COUNT, 30);
 	assert_string_equal(omo_msg_name(OMO_MSG_SUBMIT_ORDER), "submit_order");
 	assert_string_equal(omo_msg_name(OMO_MSG_FULFILLMENT_UPDATE), "fulfillment_update");
 	assert_string_equal(omo_msg_name(OMO_MSG_COUNT), "?");
