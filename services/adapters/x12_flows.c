@@ -803,6 +803,22 @@ static void check_interchanges(const partner *p, x12_doc *doc)
 	}
 }
 
+/* first_defect names what rejected set i: its own first error, or its group's
+ * or interchange's. */
+static const char *first_defect(const x12_doc *doc, uint32_t i)
+{
+	const x12_set *s = &doc->sets[i];
+	uint32_t ic = doc->groups[s->group].ic;
+	for (uint32_t k = 0; k < doc->ndiags; k++) {
+		const x12_diag *g = &doc->diags[k];
+		if (g->set == i || (g->set == X12_NONE && g->group == s->group) ||
+		    (g->group == X12_NONE && g->ic == ic &&
+		     x12_err_level(g->code) == X12_LEVEL_INTERCHANGE))
+			return g->text;
+	}
+	return "the envelope or syntax checks";
+}
+
 static flow_set *new_set(flow_result *r)
 {
 	if (r->n_sets == r->cap_sets) {
@@ -863,8 +879,7 @@ int flow_read(const partner *p, x12_doc *doc, const flow_env *env, flow_result *
 		        .se = s->se,
 		        .out = fs};
 		if (!x12_set_accepted(doc, i)) {
-			snprintf(fs->note, sizeof fs->note,
-			         "rejected by the envelope or syntax checks");
+			snprintf(fs->note, sizeof fs->note, "rejected: %s", first_defect(doc, i));
 			continue;
 		}
 		if (!partner_handles(p, fs->doc, true)) {

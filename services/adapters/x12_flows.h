@@ -75,7 +75,7 @@ typedef struct flow_set {
 	bool accepted;              /* false: rejected, nothing of it returned */
 	bool held;                  /* accepted, but an operator must look (an invoice that does
 	                               not match what shipped) */
-	char note[256];             /* what it became, or why not */
+	char note[400];             /* what it became, or why not */
 	uint32_t first_msg, n_msgs; /* its messages: r->msgs[first_msg ..] */
 } flow_set;
 

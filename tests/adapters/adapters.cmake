@@ -7,6 +7,8 @@ target_link_libraries(omo_adapter_testkit PUBLIC omo_testkit omo_schema)
 omo_test(test_partner SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_partner.c LIBS omo_adapters omo_testkit)
 omo_test(test_x12_flows SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_x12_flows.c
 	LIBS omo_adapters omo_adapter_testkit omo_x12_testutil)
+omo_test(test_adapter SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_adapter.c
+	LIBS omo_adapters omo_adapter_testkit omo_x12_testutil)
 omo_test(test_json_channels SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_json_channels.c
 	LIBS omo_adapters omo_adapter_testkit)
 
