@@ -65,14 +65,18 @@
 #define RT_INF     (INT64_MAX / 4)
 #define RT_NO_NODE UINT32_MAX
 
+/* Costs saturate at RT_INF instead of wrapping; every term is >= 0. The
+ * overflow builtins (GCC and Clang) keep a division out of the hot loop. */
 static int64_t sat_add(int64_t a, int64_t b)
 {
-	return a > RT_INF - b ? RT_INF : a + b;
+	int64_t r;
+	return __builtin_add_overflow(a, b, &r) || r > RT_INF ? RT_INF : r;
 }
 
 static int64_t sat_mul(int64_t a, int64_t b)
 {
-	return b != 0 && a > RT_INF / b ? RT_INF : a * b;
+	int64_t r;
+	return __builtin_mul_overflow(a, b, &r) || r > RT_INF ? RT_INF : r;
 }
 
 /* What rt_decide works from, worked out once. */
@@ -194,7 +198,7 @@ static int64_t ctp_units(const dctx *c, const rt_order_line *line, uint32_t n)
 	return units > 0 ? units : 0;
 }
 
-static void cell_at(const dctx *c, const nodeval *v, uint32_t l, uint32_t n, cell *out)
+static inline void cell_at(const dctx *c, const nodeval *v, uint32_t l, uint32_t n, cell *out)
 {
 	const rt_order_line *line = &c->o->lines[l];
 	const rt_node *node = &c->snap->nodes[n];
@@ -205,18 +209,21 @@ static void cell_at(const dctx *c, const nodeval *v, uint32_t l, uint32_t n, cel
 
 	out->avail = 0;
 	out->unit = 0;
+	out->promise_day = 0;
 	out->made = line->n_bom > 0;
+	out->why = RT_NO_STOCK;
+	if (!out->made && free <= 0)
+		return; /* most cells of a large network: settled before any arithmetic */
 	out->promise_day = v->ship_day + (out->made ? node->make_days : 0) + v->transit;
 	if ((f & RT_FILTER_HAZMAT) && line->hazmat && (node->caps & RT_CAP_HAZMAT) == 0) {
 		out->why = RT_NOT_HAZMAT;
 		return;
 	}
-	out->why = RT_NO_STOCK;
 	if (out->made) {
 		a = ctp_units(c, line, n);
 	} else {
 		a = free;
-		if (a > 0 && (f & RT_FILTER_SAFETY_STOCK) && (a -= s->safety) <= 0)
+		if ((f & RT_FILTER_SAFETY_STOCK) && (a -= s->safety) <= 0)
 			out->why = RT_SAFETY_STOCK;
 		if (a > 0 && (f & RT_FILTER_CHANNEL_RESERVATION) && s->channel_held > 0 &&
 		    (s->channel_mask & (1u << c->o->channel)) == 0 && (a -= s->channel_held) <= 0)
@@ -261,15 +268,28 @@ typedef struct space {
 	nodeval val[RT_SHORTLIST];
 	cell cells[RT_MAX_LINES][RT_SHORTLIST];
 	uint32_t by_unit[RT_MAX_LINES][RT_SHORTLIST]; /* per line, nodes cheapest per unit first */
+	/* for the bound: per line, units and the cheapest unit cost of nodes k.. */
+	int64_t suf_sum[RT_MAX_LINES][RT_SHORTLIST + 1];
+	int64_t suf_min[RT_MAX_LINES][RT_SHORTLIST + 1];
 } space;
 
+/* What the nodes chosen so far on a search path offer, line by line. */
+typedef struct chosen {
+	int64_t sum[RT_MAX_LINES]; /* units */
+	int64_t min[RT_MAX_LINES]; /* cheapest unit cost */
+	int64_t fixed;
+	uint32_t n;
+} chosen;
+
 /* unit_before: is node a of the shortlist cheaper for line l than b (per
- * unit, then per package; ties go to the lower index, the caller's order)? */
+ * unit, then per package, then the lower node index)? */
 static bool unit_before(const space *sp, uint32_t l, uint32_t a, uint32_t b)
 {
 	if (sp->cells[l][a].unit != sp->cells[l][b].unit)
 		return sp->cells[l][a].unit < sp->cells[l][b].unit;
-	return sp->val[a].fixed < sp->val[b].fixed;
+	if (sp->val[a].fixed != sp->val[b].fixed)
+		return sp->val[a].fixed < sp->val[b].fixed;
+	return sp->node[a] < sp->node[b];
 }
 
 typedef struct score {
@@ -280,17 +300,24 @@ typedef struct score {
 } score;
 
 /* better: is a preferred over b? (short, cost, nodes, node indices) */
-static bool better(const score *a, const score *b)
+static bool better(const space *sp, const score *a, const score *b)
 {
+	uint32_t diff = a->mask ^ b->mask, lowest = RT_NO_NODE;
+	bool in_a = false;
+
 	if (a->shortfall != b->shortfall)
 		return a->shortfall < b->shortfall;
 	if (a->cost != b->cost)
 		return a->cost < b->cost;
 	if (a->n != b->n)
 		return a->n < b->n;
-	/* same size: the lower first differing node index wins (shortlist is ascending) */
-	uint32_t diff = a->mask ^ b->mask;
-	return diff != 0 && (a->mask & (diff & -diff)) != 0;
+	/* same size: the set with the lowest node index the other lacks wins */
+	for (uint32_t k = 0; k < sp->k; k++)
+		if ((diff & (1u << k)) && sp->node[k] < lowest) {
+			lowest = sp->node[k];
+			in_a = (a->mask & (1u << k)) != 0;
+		}
+	return in_a;
 }
 
 /* line_whole returns the cheapest node of mask with all of line l, or RT_NO_NODE. */
@@ -391,31 +418,42 @@ static score evaluate(const dctx *c, const space *sp, uint32_t mask, int64_t (*t
 	return s;
 }
 
-/* bound: the best any plan with every node of mask, and any of the nodes
- * from `from` on, could reach. */
-static score bound(const dctx *c, const space *sp, uint32_t mask, uint32_t from)
+/* counts: may node k serve line l in the bound (any units, or all of it)? */
+static bool counts(const dctx *c, const space *sp, uint32_t l, uint32_t k)
 {
-	uint32_t all = mask | (((1u << sp->k) - 1) & ~((1u << from) - 1));
-	score s = {0, 0, 0, mask};
+	int64_t a = sp->cells[l][k].avail;
+	return a > 0 && (!c->whole_lines || a >= c->o->lines[l].quantity);
+}
 
-	for (uint32_t k = 0; k < sp->k; k++)
-		if (mask & (1u << k)) {
-			s.cost = sat_add(s.cost, sp->val[k].fixed);
-			s.n++;
-		}
+static void suffixes(const dctx *c, space *sp)
+{
 	for (uint32_t l = 0; l < c->o->n_lines; l++) {
-		int64_t q = c->o->lines[l].quantity, cheapest = RT_INF, fill = 0, sum = 0;
-		for (uint32_t k = 0; k < sp->k; k++) {
-			const cell *x = &sp->cells[l][k];
-			if ((all & (1u << k)) == 0 || x->avail == 0)
-				continue;
-			if (c->whole_lines && x->avail < q)
-				continue;
-			sum = sat_add(sum, x->avail);
-			if (x->unit < cheapest)
-				cheapest = x->unit;
+		sp->suf_sum[l][sp->k] = 0;
+		sp->suf_min[l][sp->k] = RT_INF;
+		for (uint32_t k = sp->k; k-- > 0;) {
+			bool ok = counts(c, sp, l, k);
+			int64_t unit = sp->cells[l][k].unit;
+			sp->suf_sum[l][k] =
+			    sat_add(sp->suf_sum[l][k + 1], ok ? sp->cells[l][k].avail : 0);
+			sp->suf_min[l][k] =
+			    ok && unit < sp->suf_min[l][k + 1] ? unit : sp->suf_min[l][k + 1];
 		}
-		fill = sum < q ? sum : q;
+	}
+}
+
+/* bound: the best any plan with every node of ch, and any of the nodes from
+ * `from` on, could reach: each line filled as far as they all allow, at the
+ * cheapest unit cost among them, plus the fixed costs of ch. */
+static score bound(const dctx *c, const space *sp, const chosen *ch, uint32_t from)
+{
+	score s = {0, ch->fixed, ch->n, 0};
+
+	for (uint32_t l = 0; l < c->o->n_lines; l++) {
+		int64_t q = c->o->lines[l].quantity;
+		int64_t sum = sat_add(ch->sum[l], sp->suf_sum[l][from]);
+		int64_t cheapest =
+		    ch->min[l] < sp->suf_min[l][from] ? ch->min[l] : sp->suf_min[l][from];
+		int64_t fill = sum < q ? sum : q;
 		s.shortfall += q - fill;
 		if (fill > 0)
 			s.cost = sat_add(s.cost, sat_mul(fill, cheapest));
@@ -423,20 +461,30 @@ static score bound(const dctx *c, const space *sp, uint32_t mask, uint32_t from)
 	return s;
 }
 
-static void search(const dctx *c, const space *sp, uint32_t mask, uint32_t from, uint32_t depth,
+static void search(const dctx *c, const space *sp, const chosen *ch, uint32_t mask, uint32_t from,
                    score *best)
 {
+	chosen next;
+
 	for (uint32_t k = from; k < sp->k; k++) {
 		uint32_t m = mask | (1u << k);
-		score lb = bound(c, sp, m, k + 1), s;
+		next.fixed = sat_add(ch->fixed, sp->val[k].fixed);
+		next.n = ch->n + 1;
+		for (uint32_t l = 0; l < c->o->n_lines; l++) {
+			bool ok = counts(c, sp, l, k);
+			int64_t unit = sp->cells[l][k].unit;
+			next.sum[l] = sat_add(ch->sum[l], ok ? sp->cells[l][k].avail : 0);
+			next.min[l] = ok && unit < ch->min[l] ? unit : ch->min[l];
+		}
+		score lb = bound(c, sp, &next, k + 1), s;
 		if (lb.shortfall > best->shortfall ||
 		    (lb.shortfall == best->shortfall && lb.cost > best->cost))
 			continue;
 		s = evaluate(c, sp, m, NULL, NULL);
-		if (better(&s, best))
+		if (better(sp, &s, best))
 			*best = s;
-		if (depth + 1 < c->max_nodes)
-			search(c, sp, m, k + 1, depth + 1, best);
+		if (next.n < c->max_nodes)
+			search(c, sp, &next, m, k + 1, best);
 	}
 }
 
@@ -467,7 +515,7 @@ typedef struct line_best {
 	int64_t most_units[2];
 } line_best;
 
-static void keep_best2(uint32_t *ids, int64_t *keys, uint32_t n, int64_t key, bool lower)
+static inline void keep_best2(uint32_t *ids, int64_t *keys, uint32_t n, int64_t key, bool lower)
 {
 	for (int i = 0; i < 2; i++) {
 		bool wins = ids[i] == RT_NO_NODE || (lower ? key < keys[i] : key > keys[i]);
@@ -491,10 +539,12 @@ static bool in_list(const uint32_t *list, uint32_t n, uint32_t node)
 	return false;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* cheaper: does node a stand before b on its own (standalone score, index)? */
+static bool cheaper(const rt_candidate *cands, uint32_t a, uint32_t b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
+	if (cands[a].score != cands[b].score)
+		return cands[a].score < cands[b].score;
+	return a < b;
 }
 
 static bool valid(const rt_rules *rules, const rt_order *o, const rt_snapshot *snap,
@@ -641,11 +691,18 @@ rt_status rt_decide_limited(const rt_rules *rules, const rt_order *o, const rt_s
 		for (uint32_t i = 0; i < n_top && sp.k < limit; i++)
 			if (!in_list(sp.node, sp.k, top[i].node))
 				sp.node[sp.k++] = top[i].node;
-		qsort(sp.node, sp.k, sizeof(sp.node[0]), cmp_u32);
 		for (uint32_t n = 0; n < nn; n++)
 			if (cands[n].exclusion == RT_NOT_NEEDED && !in_list(sp.node, sp.k, n))
 				cands[n].exclusion = RT_NOT_SHORTLISTED;
 	}
+	/* searched best first, so that good plans prune early; ties are settled
+	 * by node index in better(), whatever the order */
+	for (uint32_t k = 1; k < sp.k; k++)
+		for (uint32_t i = k; i > 0 && cheaper(cands, sp.node[i], sp.node[i - 1]); i--) {
+			uint32_t t = sp.node[i];
+			sp.node[i] = sp.node[i - 1];
+			sp.node[i - 1] = t;
+		}
 	for (uint32_t k = 0; k < sp.k; k++) {
 		rt_candidate scratch;
 		node_costs(&c, sp.node[k], &sp.val[k], &scratch);
@@ -664,7 +721,13 @@ rt_status rt_decide_limited(const rt_rules *rules, const rt_order *o, const rt_s
 
 	/* Pass 2: branch and bound; the empty plan is the first incumbent. */
 	score best = {total_units(o), 0, 0, 0};
-	search(&c, &sp, 0, 0, 0, &best);
+	chosen none = {.fixed = 0, .n = 0};
+	for (uint32_t l = 0; l < o->n_lines; l++) {
+		none.sum[l] = 0;
+		none.min[l] = RT_INF;
+	}
+	suffixes(&c, &sp);
+	search(&c, &sp, &none, 0, 0, &best);
 
 	/* The plan of the best set. */
 	memset(plan, 0, sizeof(*plan));
