@@ -123,6 +123,7 @@ static int app_init(void *a, const void *c, char *err, size_t errlen)
 	app->max_declines = cfg->max_declines;
 	app->retry_us = cfg->retry_ms * 1000;
 	app->backorder_retry_us = cfg->backorder_retry_ms * 1000;
+	app->unfillable_after_us = cfg->unfillable_after_ms * 1000;
 	return 0;
 }
 
@@ -660,6 +661,12 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 			j->active = false;
 			j->s.pending_count = 0;
 			e = emit_unroutable(ctx, &j->s, "every node asked has declined");
+		} else if (j->active && j->s.parts_count == 0 && app->unfillable_after_us > 0 &&
+		           ctx->now_us - j->s.accepted_us >= app->unfillable_after_us) {
+			/* nothing of it found supply in all that time: the customer is told */
+			j->active = false;
+			j->s.pending_count = 0;
+			e = emit_unroutable(ctx, &j->s, "no node could fill the order in time");
 		}
 		active += j->active;
 	}
@@ -708,6 +715,7 @@ static omo_err on_accepted(omo_ctx *ctx, const omo_order_accepted *o)
 	}
 	memset(&s, 0, sizeof(s));
 	s.order_id = o->order_id;
+	s.accepted_us = ctx->now_us;
 	s.channel = o->channel;
 	s.fulfillment = o->fulfillment;
 	memcpy(s.pickup_node, o->pickup_node, sizeof(s.pickup_node));

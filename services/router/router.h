@@ -36,7 +36,9 @@
 	  "nearest")                                                                               \
 	X(T, INT, max_declines, "6", "parts of one order declined by nodes before it is rejected") \
 	X(T, INT, retry_ms, "1000", "wait before routing again when inventory did not answer")     \
-	X(T, INT, backorder_retry_ms, "30000", "how often back-ordered units look for supply")
+	X(T, INT, backorder_retry_ms, "30000", "how often back-ordered units look for supply")     \
+	X(T, INT, unfillable_after_ms, "0",                                                        \
+	  "an order no node could fill at all is given up this long after it came (0: never)")
 
 typedef struct router_config {
 	ROUTER_OPTIONS(OMO_CONFIG_FIELD, _)
@@ -51,6 +53,7 @@ typedef struct router_app {
 	int64_t max_declines;
 	int64_t retry_us;
 	int64_t backorder_retry_us;
+	int64_t unfillable_after_us;
 } router_app;
 
 extern const omo_service_def router_service;

@@ -1086,6 +1086,56 @@ static void test_rules_reload_and_explain(void **state)
 	tk_rm_rf(dir);
 }
 
+/* count_type counts the events of type t the last batch published. */
+static int count_type(const fx *f, omo_msg_type t)
+{
+	int n = 0;
+	for (size_t i = 0; i < f->g.n; i++)
+		n += f->g.m[i].type == t;
+	return n;
+}
+
+static void test_unfillable_given_up(void **state)
+{
+	fx *f = *state;
+	fx_close(f);
+	static const char *const opts[] = {"retry_ms=250", "unfillable_after_ms=60000", NULL};
+	fx_open(f, opts);
+	fake_stock(&f->fk, "SKU-0001", "DC-NJ", 2);
+	const char *none[] = {"SKU-0002:1", NULL}, *some[] = {"SKU-0001:5", NULL};
+	omo_uuid lost = order_in(f, OMO_SHIP_TO_HOME, NULL, none);
+	assert_int_equal(count_type(f, OMO_MSG_ORDER_ROUTED), 1); /* all of it back-ordered */
+	assert_int_equal(f->g.m[0].body.order_routed.fulfillments_count, 0);
+	assert_int_equal(f->g.m[0].body.order_routed.backordered_count, 1);
+	f->s.now = NOW + 1000000; /* a second later: the fake inventory takes one order a batch */
+	omo_uuid partial = order_in(f, OMO_SHIP_TO_HOME, NULL, some);
+	assert_int_equal(f->g.m[0].body.order_routed.fulfillments_count, 1);
+	assert_int_equal(f->g.m[0].body.order_routed.backordered[0].quantity, 3);
+
+	/* 30 s on: both still wait for supply */
+	tick_at(f, NOW + 30000000);
+	assert_int_equal(count_type(f, OMO_MSG_ORDER_ROUTED), 1);
+	tick_at(f, NOW + 31000000);
+	assert_int_equal(count_type(f, OMO_MSG_ORDER_ROUTED), 1);
+	/* 60 s on: the order nothing could fill is given up ... */
+	tick_at(f, NOW + 60000000);
+	assert_int_equal(f->g.n, 1);
+	assert_int_equal(f->g.m[0].type, OMO_MSG_ORDER_UNROUTABLE);
+	assert_memory_equal(f->g.m[0].body.order_unroutable.order_id.b, lost.b, 16);
+	assert_string_equal(f->g.m[0].body.order_unroutable.reason,
+	                    "no node could fill the order in time");
+	/* ... the one partly filled waits on for the rest */
+	tick_at(f, NOW + 61000000);
+	assert_int_equal(count_type(f, OMO_MSG_ORDER_UNROUTABLE), 0);
+	assert_int_equal(count_type(f, OMO_MSG_ORDER_ROUTED), 1);
+	assert_memory_equal(f->g.m[0].body.order_routed.order_id.b, partial.b, 16);
+	/* given up once: later ticks say nothing more of it */
+	tick_at(f, NOW + 90000000);
+	assert_int_equal(count_type(f, OMO_MSG_ORDER_UNROUTABLE), 0);
+	tick_at(f, NOW + 91000000);
+	assert_int_equal(count_type(f, OMO_MSG_ORDER_UNROUTABLE), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1099,6 +1149,7 @@ int main(void)
 	    T(test_cancel_withdraws_open_parts),
 	    T(test_pickup_uses_only_pickup_store),
 	    T(test_lost_reserve_reply_leaks_no_hold),
+	    T(test_unfillable_given_up),
 	    cmocka_unit_test(test_rules_reload_and_explain),
 	};
 #undef T

@@ -656,6 +656,7 @@ static void test_rec_roundtrip_state_records(void **state)
 
 	rs.order_id = uuid_of(1);
 	rs.channel = OMO_CHANNEL_SOCIAL;
+	rs.accepted_us = 1700000000000077;
 	rs.fulfillment = OMO_PICKUP_IN_STORE;
 	strcpy(rs.pickup_node, "ST-NYC");
 	rs.ship_to = sample_address();
