@@ -33,6 +33,7 @@
 
 #include "bus.h"
 #include "config.h"
+#include "partners_view.h"
 #include "schema.h"
 
 #define EXIT_OK       0
@@ -57,7 +58,9 @@
 	X(T, INT, transit_ms, "-1", "up: carrier time to the door (-1: its default)")              \
 	X(T, INT, pickup_ms, "-1", "up: time until a consumer collects (-1: its default)")         \
 	X(T, STR, sku, "", "inventory: only this SKU")                                             \
-	X(T, STR, node, "", "inventory: only this node")
+	X(T, STR, node, "", "inventory: only this node")                                           \
+	X(T, STR, partners, "", "partners: the mapping files (default: <network>/partners)")       \
+	X(T, INT, last, "5", "partners: how many documents each way")
 
 typedef struct cli_config {
 	CLI_OPTIONS(OMO_CONFIG_FIELD, _)
@@ -986,6 +989,23 @@ static int cmd_inventory(cli *c)
 
 /* ---- commands ---------------------------------------------------------- */
 
+/* cmd_partners shows what the partner adapter did, from its folders in <state>/partners. */
+static int cmd_partners(cli *c)
+{
+	char mappings[PATH_MAX], folders[PATH_MAX], err[512];
+	if (c->cfg.partners[0])
+		snprintf(mappings, sizeof(mappings), "%s", c->cfg.partners);
+	else
+		snprintf(mappings, sizeof(mappings), "%s/partners", c->cfg.network);
+	state_path(c, folders, sizeof(folders), "partners", NULL, NULL);
+	if (partners_view(stdout, mappings, c->cfg.network, folders, (int)c->cfg.last, err,
+	                  sizeof(err)) != 0) {
+		fprintf(stderr, "omo: %s\n", err);
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
 static int cmd_help(cli *c);
 
 static const struct command {
@@ -1007,6 +1027,8 @@ static const struct command {
      "why the router sourced an order as it did: rule set, candidates, plan, replay"},
     {"inventory", "[--sku=S] [--node=N]", 0, 0, cmd_inventory,
      "stock per SKU and node: on_hand, reserved, available"},
+    {"partners", "[--partners=DIR] [--last=N]", 0, 0, cmd_partners,
+     "each partner's last documents in and out, acknowledgements, what is in error and why"},
     {"help", "", 0, 0, cmd_help, "this text"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -22,6 +22,7 @@
 #include "adapter.h"
 #include "adapter_testkit.h"
 #include "folder.h"
+#include "partners_view.h"
 #include "testkit.h"
 #include "x12.h"
 #include "x12_test_util.h"
@@ -275,6 +276,49 @@ static void test_dropship_round_trip(void **state)
 	omo_msg_fini(&ev);
 }
 
+/* view returns what omo partners prints for f's folders (heap). */
+static char *view(fx *f)
+{
+	char *text = NULL, partners[512], err[512];
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_int_equal(partners_view(out, at_tests(partners, sizeof partners, "partners"),
+	                               tk_demo_dir(), f->folders, 5, err, sizeof err),
+	                 0);
+	fclose(out);
+	return text;
+}
+
+static bool has(const char *text, const char *want)
+{
+	if (strstr(text, want))
+		return true;
+	fprintf(stderr, "no \"%s\" in:\n%s\n", want, text);
+	return false;
+}
+
+static void test_operator_view(void **state)
+{
+	fx *f = *state;
+	drop_sample(f, "xyz-retail", "po-1.edi", "x12_850_nodex12_vics.edi");
+	drop_sample(f, "waqe-3pl", "asn.edi", "x12_945_x12types_BAD_se_count.edi");
+	drop_sample(f, "edinet-shopper", "dropship.edi", "x12_850_edinet_dropship_BAD_iea.edi");
+	tk_tick(&f->s, NULL);
+	tk_tick(&f->s, NULL);
+	drop_sample(f, "xyz-retail", "po-3.edi", "x12_850_nodex12_vics.edi"); /* not yet taken */
+	char *v = view(f);
+	assert_true(has(v, "xyz-retail (XYZ Retail), orders on b2b, X12 12:4405197800\n"));
+	assert_true(has(v, "po-1.edi                     applied\n"));
+	assert_true(has(v, "997-000000001.edi            997 A: 1 of 1 sets accepted\n"));
+	assert_true(has(v, "  1 waiting, 0 in error\n"));
+	assert_true(has(v, "asn.edi                      IN ERROR: 945 : rejected: line 18, SE, "));
+	assert_true(has(v, "997 R: 0 of 1 sets accepted"));
+	assert_true(has(v, "dropship.edi                 IN ERROR: 850 : rejected: line 15, IEA"));
+	assert_true(has(v, "TA1 R 001"));
+	assert_true(has(v, "waqe-3pl (WAQE 3PL), fulfils for DC-TX, X12 ZZ:YOUR-ID-HERE\n"));
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +326,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_file_to_error_with_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_before_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dropship_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_operator_view, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
