@@ -32,6 +32,7 @@
 #include "bus.h"
 #include "catalog.h"
 #include "config.h"
+#include "plan.h"
 #include "schema.h"
 
 #define EXIT_OK     0
@@ -1047,7 +1048,9 @@ static int cmd_demo(sim_config *cfg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: omo-sim demo [--name=value ...]\n\n"
+	fprintf(f, "usage: omo-sim demo [--name=value ...]\n"
+	           "       omo-sim plan SCENARIO [options]     (omo-sim plan --help)\n"
+	           "       omo-sim compare A B [options]\n\n"
 	           "demo: drive a day of generated orders through the running stack (omo up)\n"
 	           "      and check what became of them\n\noptions:\n");
 	for (size_t i = 0; i < N_OPTIONS; i++)
@@ -1060,6 +1063,8 @@ int main(int argc, char **argv)
 {
 	static sim_config cfg;
 	const char *command = NULL;
+	if (argc > 1 && (strcmp(argv[1], "plan") == 0 || strcmp(argv[1], "compare") == 0))
+		return omo_sim_plan_main(argc - 1, argv + 1); /* plan mode: no stack needed */
 	for (size_t i = 0; i < N_OPTIONS; i++)
 		omo_config_set(sim_options, N_OPTIONS, &cfg, sim_options[i].name,
 		               sim_options[i].def);

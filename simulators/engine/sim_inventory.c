@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define INV_DAY_US ((omo_sim_time)86400 * 1000000)
 
@@ -63,6 +64,14 @@ const char *omo_sim_policy_name(omo_sim_policy_kind kind)
 	if ((unsigned)kind >= sizeof(policy_names) / sizeof(policy_names[0]))
 		return "unknown";
 	return policy_names[kind];
+}
+
+int omo_sim_policy_parse(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+		if (strcmp(policy_names[i], name) == 0)
+			return (int)i;
+	return -1;
 }
 
 static void inv_fail(omo_sim_inventory *inv, omo_sim_err err)

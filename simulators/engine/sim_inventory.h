@@ -121,6 +121,9 @@ typedef struct omo_sim_inventory omo_sim_inventory;
 /* omo_sim_policy_name returns the policy's name in scenario files. */
 const char *omo_sim_policy_name(omo_sim_policy_kind kind);
 
+/* omo_sim_policy_parse returns the kind named name, or -1. */
+int omo_sim_policy_parse(const char *name);
+
 /* omo_sim_inventory_alloc attaches an inventory to sim, registering its
  * four event kinds. It starts with its inventory level at the policy's
  * target (S, r+Q, or k x mean demand + safety) and an empty pipeline;

@@ -252,6 +252,14 @@ const char *omo_sim_dist_name(omo_sim_dist_kind kind)
 	return dist_names[kind];
 }
 
+int omo_sim_dist_parse(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(dist_names) / sizeof(dist_names[0]); i++)
+		if (strcmp(dist_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 omo_sim_err omo_sim_dist_check(const omo_sim_dist *d)
 {
 	int ok = isfinite(d->a) && isfinite(d->b);

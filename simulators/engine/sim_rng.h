@@ -170,6 +170,9 @@ typedef struct omo_sim_dist {
 /* omo_sim_dist_name returns the kind's name in scenario files ("normal"). */
 const char *omo_sim_dist_name(omo_sim_dist_kind kind);
 
+/* omo_sim_dist_parse returns the kind named name, or -1. */
+int omo_sim_dist_parse(const char *name);
+
 /* omo_sim_dist_check returns OMO_SIM_OK if d's parameters make sense
  * (rates and means positive, deviations non-negative, a table present),
  * else OMO_SIM_EINVAL. */

@@ -5,3 +5,9 @@ foreach(t engine rng theory inventory queue)
 	omo_test(test_sim_${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sim_${t}.c LIBS omo_sim_engine)
 	target_include_directories(test_sim_${t} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 endforeach()
+
+# Plan mode (simulators/plan): published cases as data, scenarios, the
+# network model's determinism and common random numbers.
+foreach(t reference plan)
+	omo_test(test_sim_${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sim_${t}.c LIBS omo_sim_plan)
+endforeach()
