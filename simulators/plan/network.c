@@ -17,11 +17,17 @@
 #include <string.h>
 
 #include "routing.h"
+#include "rules.h"
+#include "schema.h"
 #include "sim_stats.h"
 
 #define HOUR ((omo_sim_time)3600 * 1000000)
 #define DAY  (24 * HOUR)
 #define NONE (-1)
+
+/* Day 0 as a date, for the rule set's cutoffs and promise dates: Monday
+ * 2026-01-05 00:00 UTC (demand.weekly starts on a Monday). */
+#define DAY0_US ((int64_t)1767571200 * 1000000)
 
 /* Streams of the run seed, one per purpose (common random numbers). */
 enum { S_COUNT = 1, S_ORDER, S_WALK_IN, S_SOCIAL, S_SUPPLY, S_DISRUPT, S_RETURN, S_PROMO };
@@ -53,7 +59,6 @@ typedef struct position {
 	uint8_t echelon;   /* enum echelon */
 	uint8_t kind;      /* omo_scn_policy_kind */
 	int64_t S, s, Q;   /* units (forecast policies: S is days of cover) */
-	int64_t on_hand;   /* units here now */
 	int64_t pipeline;  /* ordered, not yet arrived (in transit, owed, in production) */
 	int64_t owed;      /* units this position owes downstream positions */
 	int64_t ech;       /* echelon position of the day (scratch of the review) */
@@ -65,6 +70,7 @@ typedef struct position {
 	uint32_t p;        /* moving-average days */
 	double alpha;      /* smoothing constant */
 	double cover;      /* forecast policies: days of forecast the level covers */
+	const rt_stock_rule *stock_rule; /* the rule set's safety, reservation, target */
 } position;
 
 /* A shipment, a production run or a return in flight, fired by one event. */
@@ -154,11 +160,14 @@ typedef struct net {
 	/* network */
 	position *pos;
 	size_t n_pos, cap_pos;
+	int64_t *on_hand; /* per position, units there now: apart, as routing reads it most */
+	size_t cap_on_hand;
 	size_t raw_first;  /* positions from here on are raw materials */
 	int32_t *pos_of;   /* [node * n_skus + sku] -> position, or NONE */
 	int32_t *store_dc; /* per node: the warehouse node replenishing a store */
 	int32_t *plant_of; /* per node: scenario plant index, or NONE */
 	int32_t *sku_pos;  /* per SKU, the positions stocking it (CSR) */
+	int32_t *sku_node; /* and their nodes */
 	uint32_t *sku_first;
 	rt_node *rt_nodes;
 	int32_t (*region_stores)[4]; /* nearest stores per region, for pick-up */
@@ -204,6 +213,9 @@ typedef struct net {
 	uint32_t stamp;
 	int64_t *avail;
 	rt_candidate *cands;
+	rt_stock *cells;   /* rt_decide's snapshot: [line * candidates + candidate] */
+	int32_t *cell_pos; /* the position behind each cell, or NONE */
+	bool *hazmat;      /* per SKU, from the rule set */
 	rt_plan plan;
 
 	/* measures */
@@ -385,14 +397,14 @@ static int64_t transfer(net *n, int32_t from, int32_t to, int64_t qty)
 {
 	position *f = &n->pos[from], *t = &n->pos[to];
 	const rt_node *a = &n->rt_nodes[f->node], *b = &n->rt_nodes[t->node];
-	int64_t q = qty < f->on_hand ? qty : f->on_hand;
+	int64_t q = qty < n->on_hand[from] ? qty : n->on_hand[from];
 	const omo_scn_zone *z;
 
 	if (q <= 0 || n->offline[f->node] || link_cut(n, f->node, t->node))
 		return 0;
 	z = zone_for(&n->s->freight,
 	             rt_distance_m(a->lat_udeg, a->lon_udeg, b->lat_udeg, b->lon_udeg));
-	f->on_hand -= q;
+	n->on_hand[from] -= q;
 	charge(n, OMO_NET_KPI_cost_shipping, z->cost_per_unit * (double)q);
 	if (lane_first_today(n, n->lane_shipped, f->node, t->node))
 		charge(n, OMO_NET_KPI_cost_shipping, z->cost); /* one truck a day per lane */
@@ -480,22 +492,24 @@ static uint32_t candidates(net *n, const order *o, const want *w, uint32_t nw)
 	}
 	bool counter = o->channel == OMO_SCN_PICKUP && !o->to_store;
 
-	if (counter)
+	if (counter) /* the pick-up store is candidate 0 */
 		add_candidate(n, o->store, &c);
-	for (uint32_t l = 0; l < nw && !counter; l++) {
+	/* a rule set may bring pick-up lines over from other nodes */
+	for (uint32_t l = 0; l < nw && (!counter || n->s->has_rules); l++) {
 		int32_t sku = w[l].sku;
 		if (n->s->to_order[sku]) {
 			add_candidate(n, n->s->plants[n->s->maker[sku]].node, &c);
 			continue;
 		}
 		for (uint32_t i = n->sku_first[sku]; i < n->sku_first[sku + 1]; i++) {
-			const position *p = &n->pos[n->sku_pos[i]];
-			if (p->on_hand > 0 &&
-			    (n->s->ship_from_store || n->rt_nodes[p->node].type != RT_STORE))
-				add_candidate(n, p->node, &c);
+			int node = n->sku_node[i];
+			if (n->on_hand[n->sku_pos[i]] > 0 &&
+			    (n->s->ship_from_store || n->rt_nodes[node].type != RT_STORE))
+				add_candidate(n, node, &c);
 		}
 	}
 	memset(n->avail, 0, (size_t)nw * c * sizeof(int64_t));
+	memset(n->cell_pos, 0xff, (size_t)nw * c * sizeof(int32_t)); /* NONE */
 	for (uint32_t l = 0; l < nw && c > 0; l++) {
 		int32_t sku = w[l].sku, pl = n->s->maker[sku];
 		if (n->s->to_order[sku]) {
@@ -506,12 +520,58 @@ static uint32_t candidates(net *n, const order *o, const want *w, uint32_t nw)
 			continue;
 		}
 		for (uint32_t i = n->sku_first[sku]; i < n->sku_first[sku + 1]; i++) {
-			const position *p = &n->pos[n->sku_pos[i]];
-			if (n->mark[p->node] == n->stamp)
-				n->avail[(size_t)l * c + (size_t)n->cand_of[p->node]] = p->on_hand;
+			int node = n->sku_node[i];
+			if (n->mark[node] == n->stamp) {
+				size_t cell = (size_t)l * c + (size_t)n->cand_of[node];
+				n->avail[cell] = n->on_hand[n->sku_pos[i]];
+				n->cell_pos[cell] = n->sku_pos[i];
+			}
 		}
 	}
 	return c;
+}
+
+/* decide sources with the scenario's rule set through rt_decide, as the
+ * router service does: the snapshot holds the candidates' stock with the
+ * rule set's safety stock, channel reservations and targets. */
+static rt_status decide(net *n, const order *o, const want *w, uint32_t nw, uint32_t nc)
+{
+	rt_order_line lines[RT_MAX_LINES];
+	int64_t now = DAY0_US + (int64_t)n->day * DAY + 12 * HOUR;
+	bool counter = o->channel == OMO_SCN_PICKUP && !o->to_store;
+
+	for (uint32_t l = 0; l < nw; l++) {
+		lines[l] = (rt_order_line){.line_no = l + 1,
+		                           .quantity = w[l].qty,
+		                           .weight_g = n->s->catalog.skus[w[l].sku].weight_g,
+		                           .hazmat = n->hazmat[w[l].sku]};
+		for (uint32_t c = 0; c < nc; c++) {
+			rt_stock *cell = &n->cells[(size_t)l * nc + c];
+			int32_t pi = n->cell_pos[(size_t)l * nc + c];
+			const rt_stock_rule *rule = pi == NONE ? NULL : n->pos[pi].stock_rule;
+			*cell = (rt_stock){.on_hand = n->avail[(size_t)l * nc + c]};
+			if (rule && cell->on_hand > 0) {
+				cell->safety = rule->safety;
+				cell->channel_held = rule->channel_held;
+				cell->channel_mask = rule->channel_mask;
+				cell->target = rule->target;
+			}
+		}
+	}
+	rt_order ord = {
+	    .lines = lines,
+	    .n_lines = nw,
+	    .channel =
+	        o->channel == OMO_SCN_MARKETPLACE ? OMO_CHANNEL_MARKETPLACE : OMO_CHANNEL_WEB,
+	    .fulfillment = counter ? RT_PICKUP_IN_STORE : RT_SHIP_TO_HOME,
+	    .ship_lat_udeg = o->lat,
+	    .ship_lon_udeg = o->lon,
+	    .pickup_node = counter ? 0 : -1,
+	    .now_us = now,
+	    .promise_by_us = now + (int64_t)n->s->demand.promise_days[o->channel] * DAY,
+	};
+	rt_snapshot snap = {.nodes = n->cand_nodes, .n_nodes = nc, .stock = n->cells};
+	return rt_decide(&n->s->rules, &ord, &snap, &n->plan, n->cands);
 }
 
 /* route sources order oi's wanted lines with the routing library and ships
@@ -534,6 +594,13 @@ static int64_t route(net *n, int32_t oi, want *w, uint32_t nw)
 		}
 	if ((nw = open) == 0 || (nc = candidates(n, o, w, nw)) == 0)
 		return 0;
+	if (n->s->has_rules) {
+		if (decide(n, o, w, nw, nc) != RT_OK) {
+			net_fail(n);
+			return 0;
+		}
+		goto ship;
+	}
 	for (l = 0; l < nw; l++)
 		lines[l] = (rt_line){.line_no = l + 1, .quantity = w[l].qty};
 	rt_request req = {
@@ -554,6 +621,7 @@ static int64_t route(net *n, int32_t oi, want *w, uint32_t nw)
 		net_fail(n);
 		return 0;
 	}
+ship:
 	n->routed_orders += measuring(n);
 	n->res->routed++;
 	for (uint32_t a = 0; a < n->plan.n_allocs; a++) {
@@ -568,7 +636,9 @@ static int64_t route(net *n, int32_t oi, want *w, uint32_t nw)
 		o->transit += al->quantity;
 		for (u = 0; u < n_used && node_of[u] != node; u++)
 			;
+		n->rt_nodes[node].used_lines++;
 		if (u == n_used) { /* one parcel per node: its cost, its transit */
+			n->rt_nodes[node].used_orders++;
 			node_of[n_used++] = node;
 			o->shipments++;
 			days[u] = n->s->to_order[sku] ? 0 : parcel_days(n, oi, node, al->quantity);
@@ -579,7 +649,7 @@ static int64_t route(net *n, int32_t oi, want *w, uint32_t nw)
 			continue;
 		}
 		pi = n->pos_of[(size_t)node * n->n_skus + (size_t)sku];
-		n->pos[pi].on_hand -= al->quantity;
+		n->on_hand[pi] -= al->quantity;
 		n->pos[pi].out_today += al->quantity;
 		deliver(n, oi, node, pi, al->quantity, days[u]);
 	}
@@ -758,12 +828,11 @@ static void trace_orders(net *n)
 			int store = n->region_stores[t->region][0];
 			int32_t p = n->pos_of[(size_t)store * n->n_skus + (size_t)t->sku];
 			for (int64_t u = 0; u < t->quantity; u++) {
-				bool sold =
-				    p != NONE && !n->offline[store] && n->pos[p].on_hand > 0;
+				bool sold = p != NONE && !n->offline[store] && n->on_hand[p] > 0;
 				n->day_col[OMO_NET_COL_demand]++;
 				n->day_col[sold ? OMO_NET_COL_filled : OMO_NET_COL_lost]++;
 				if (sold)
-					n->pos[p].on_hand--;
+					n->on_hand[p]--;
 				if (p != NONE)
 					n->pos[p].out_today++;
 			}
@@ -790,12 +859,12 @@ static void walk_ins(net *n, double m)
 		for (uint64_t u = 0; u < units; u++) {
 			int sku = (int)omo_sim_discrete_sample(&n->assortment, &n->rng_walk);
 			int32_t p = n->pos_of[(size_t)node * n->n_skus + (size_t)sku];
-			bool sold = p != NONE && !n->offline[node] && n->pos[p].on_hand > 0;
+			bool sold = p != NONE && !n->offline[node] && n->on_hand[p] > 0;
 			n->day_col[OMO_NET_COL_demand]++;
 			if (p != NONE)
 				n->pos[p].out_today++;
 			if (sold) {
-				n->pos[p].on_hand--;
+				n->on_hand[p]--;
 				n->day_col[OMO_NET_COL_filled]++;
 				n->sold += measuring(n);
 			} else {
@@ -871,7 +940,7 @@ static void backorders_cb(omo_sim *sim, const omo_sim_event *ev, void *arg)
 
 /* ---- review -------------------------------------------------------------- */
 
-static int64_t decide(net *n, position *p, int64_t ip)
+static int64_t policy_order(net *n, position *p, int64_t ip)
 {
 	int64_t level;
 
@@ -916,18 +985,18 @@ static void produce(net *n, int32_t pl)
 		if (j->order == NONE) /* made-to-order capacity was taken when routed */
 			q = q < n->cap_left[pl] ? q : n->cap_left[pl];
 		for (size_t b = 0; b < plant->n_bom && q > 0; b++) {
-			const position *m = &n->pos[n->material_first[pl] + (int32_t)b];
-			int64_t can = (int64_t)floor((double)m->on_hand / plant->bom[b].per_unit);
+			int64_t have = n->on_hand[n->material_first[pl] + (int32_t)b];
+			int64_t can = (int64_t)floor((double)have / plant->bom[b].per_unit);
 			q = q < can ? q : can;
 		}
 		if (n->offline[plant->node])
 			q = 0;
 		if (q > 0) {
 			for (size_t b = 0; b < plant->n_bom; b++) {
-				position *m = &n->pos[n->material_first[pl] + (int32_t)b];
+				int32_t mi = n->material_first[pl] + (int32_t)b;
 				int64_t use = (int64_t)ceil((double)q * plant->bom[b].per_unit);
-				m->on_hand -= use < m->on_hand ? use : m->on_hand;
-				m->out_today += use;
+				n->on_hand[mi] -= use < n->on_hand[mi] ? use : n->on_hand[mi];
+				n->pos[mi].out_today += use;
 			}
 			if (j->order == NONE)
 				n->cap_left[pl] -= q;
@@ -992,10 +1061,10 @@ static void purchase(net *n, int32_t pi, int64_t q)
 static void review_position(net *n, size_t i)
 {
 	position *p = &n->pos[i];
-	int64_t ip = p->on_hand + p->pipeline - p->owed, q;
+	int64_t ip = n->on_hand[i] + p->pipeline - p->owed, q;
 
 	p->ech += ip;
-	q = decide(n, p, p->kind == OMO_SCN_ECHELON ? p->ech : ip);
+	q = policy_order(n, p, p->kind == OMO_SCN_ECHELON ? p->ech : ip);
 	if (p->up != NONE) /* the source's echelon includes this position */
 		n->pos[p->up].ech += p->ech;
 	if (q <= 0)
@@ -1072,16 +1141,16 @@ static void receipt_cb(omo_sim *sim, const omo_sim_event *ev, void *arg)
 	switch ((enum flow)sh.kind) {
 	case FLOW_SUPPLY:
 		sh.lost += (int64_t)floor((double)(sh.qty - sh.lost) * yield_loss(n, sh.pos));
-		p->on_hand += sh.qty - sh.lost;
+		n->on_hand[sh.pos] += sh.qty - sh.lost;
 		p->pipeline -= sh.qty;
 		break;
 	case FLOW_TRANSFER:
-		p->on_hand += sh.qty;
+		n->on_hand[sh.pos] += sh.qty;
 		p->pipeline -= sh.qty;
 		break;
 	case FLOW_MADE:
 		if (sh.order == NONE) {
-			p->on_hand += sh.qty;
+			n->on_hand[sh.pos] += sh.qty;
 			p->pipeline -= sh.qty;
 		} else {
 			deliver(n, sh.order, sh.node, NONE, sh.qty,
@@ -1103,7 +1172,7 @@ static void receipt_cb(omo_sim *sim, const omo_sim_event *ev, void *arg)
 		break;
 	}
 	case FLOW_RETURN:
-		p->on_hand += sh.qty; /* back where it shipped from, as policy says */
+		n->on_hand[sh.pos] += sh.qty; /* back where it shipped from, as policy says */
 		break;
 	}
 }
@@ -1137,8 +1206,10 @@ static void disrupt_cb(omo_sim *sim, const omo_sim_event *ev, void *arg)
 		if (n->active[i] && d->kind == OMO_SCN_DEMAND_SHOCK)
 			n->shock *= d->size;
 	}
-	for (uint32_t k = 0; k < n->n_nodes; k++)
+	for (uint32_t k = 0; k < n->n_nodes; k++) {
 		n->rt_nodes[k].online = !n->offline[k];
+		n->rt_nodes[k].used_orders = n->rt_nodes[k].used_lines = 0; /* a new day */
+	}
 }
 
 /* ---- close --------------------------------------------------------------- */
@@ -1163,8 +1234,8 @@ static void close_cb(omo_sim *sim, const omo_sim_event *ev, void *arg)
 	(void)ev;
 	for (size_t i = 0; i < n->n_pos; i++) {
 		position *p = &n->pos[i];
-		inv[p->echelon] += (double)p->on_hand;
-		holding += (double)p->on_hand * p->value;
+		inv[p->echelon] += (double)n->on_hand[i];
+		holding += (double)n->on_hand[i] * p->value;
 		if (p->kind == OMO_SCN_MOVING_AVERAGE || p->kind == OMO_SCN_SMOOTHING)
 			update_forecast(n, p);
 		else
@@ -1314,11 +1385,13 @@ static bool add_position(net *n, position p, const omo_scn_policy *pol, int64_t 
 		n->n_ma += p.p;
 		p.ring = (int32_t)at;
 	}
-	p.on_hand = opening >= 0           ? opening
-	            : p.kind == OMO_SCN_RQ ? p.s + p.Q
-	            : (p.kind == OMO_SCN_MOVING_AVERAGE || p.kind == OMO_SCN_SMOOTHING)
-	                ? (int64_t)ceil(p.cover * p.mean)
-	                : p.S;
+	if (!vec_grow((void **)&n->on_hand, &n->cap_on_hand, n->n_pos, sizeof(int64_t)))
+		return false;
+	n->on_hand[n->n_pos] = opening >= 0           ? opening
+	                       : p.kind == OMO_SCN_RQ ? p.s + p.Q
+	                       : (p.kind == OMO_SCN_MOVING_AVERAGE || p.kind == OMO_SCN_SMOOTHING)
+	                           ? (int64_t)ceil(p.cover * p.mean)
+	                           : p.S;
 	n->pos[n->n_pos++] = p;
 	return true;
 }
@@ -1358,6 +1431,10 @@ static omo_sim_err build_positions(net *n)
 				              .value = (double)s->catalog.skus[k].price_minor /
 				                       100.0 * s->costs.unit_value};
 				n->pos_of[node * K + k] = (int32_t)n->n_pos;
+				if (s->has_rules)
+					p.stock_rule =
+					    rt_rules_stock(&s->rules, s->catalog.nodes[node].id,
+					                   s->catalog.skus[k].sku);
 				if (!add_position(n, p, pol,
 				                  s->stock ? s->stock[node * K + k] : -1))
 					goto out;
@@ -1407,13 +1484,16 @@ static omo_sim_err index_skus(net *n)
 
 	n->sku_first = calloc(K + 1, sizeof(uint32_t));
 	n->sku_pos = malloc((n->n_pos + 1) * sizeof(int32_t));
-	if (n->sku_first == NULL || n->sku_pos == NULL)
+	n->sku_node = malloc((n->n_pos + 1) * sizeof(int32_t));
+	if (n->sku_first == NULL || n->sku_pos == NULL || n->sku_node == NULL)
 		return OMO_SIM_ENOMEM;
 	for (size_t k = 0; k < K; k++) {
 		n->sku_first[k] = (uint32_t)at;
 		for (uint32_t node = 0; node < n->n_nodes; node++)
-			if (n->pos_of[(size_t)node * K + k] != NONE)
+			if (n->pos_of[(size_t)node * K + k] != NONE) {
+				n->sku_node[at] = (int32_t)node;
 				n->sku_pos[at++] = n->pos_of[(size_t)node * K + k];
+			}
 	}
 	n->sku_first[K] = (uint32_t)at;
 	return OMO_SIM_OK;
@@ -1497,6 +1577,9 @@ static omo_sim_err build_nodes(net *n)
 	n->cand_nodes = calloc(N, sizeof(rt_node));
 	n->cand_index = calloc(N, sizeof(int32_t));
 	n->cand_of = calloc(N, sizeof(int32_t));
+	n->cells = calloc(N * RT_MAX_LINES, sizeof(rt_stock));
+	n->cell_pos = calloc(N * RT_MAX_LINES, sizeof(int32_t));
+	n->hazmat = calloc(n->n_skus, sizeof(bool));
 	n->mark = calloc(N, sizeof(uint32_t));
 	n->cands = calloc(N, sizeof(rt_candidate));
 	n->avail = calloc(N * RT_MAX_LINES, sizeof(int64_t));
@@ -1512,10 +1595,11 @@ static omo_sim_err build_nodes(net *n)
 	n->active = calloc(s->n_disruptions + 1, sizeof(bool));
 	n->lane_shipped = calloc(N * N, sizeof(int32_t));
 	n->lane_ordered = calloc(N * N, sizeof(int32_t));
-	if (!n->rt_nodes || !n->cand_nodes || !n->cand_index || !n->cand_of || !n->mark ||
-	    !n->cands || !n->avail || !n->store_dc || !n->plant_of || !n->offline || !n->pos_of ||
-	    !n->region_stores || !n->cap_left || !n->material_first || !n->queue ||
-	    !n->supplier_left || !n->active || !n->lane_shipped || !n->lane_ordered)
+	if (!n->rt_nodes || !n->cand_nodes || !n->cand_index || !n->cand_of || !n->cells ||
+	    !n->cell_pos || !n->hazmat || !n->mark || !n->cands || !n->avail || !n->store_dc ||
+	    !n->plant_of || !n->offline || !n->pos_of || !n->region_stores || !n->cap_left ||
+	    !n->material_first || !n->queue || !n->supplier_left || !n->active ||
+	    !n->lane_shipped || !n->lane_ordered)
 		return OMO_SIM_ENOMEM;
 	for (size_t k = 0; k < N; k++) {
 		const omo_node_info *c = &s->catalog.nodes[k];
@@ -1527,9 +1611,15 @@ static omo_sim_err build_nodes(net *n)
 		r->lon_udeg = c->lon_udeg;
 		r->online = true;
 		n->plant_of[k] = NONE;
+		if (s->has_rules && rt_rules_node(&s->rules, c->id))
+			rt_node_apply(r, rt_rules_node(&s->rules, c->id));
 	}
 	for (size_t pl = 0; pl < s->n_plants; pl++)
 		n->plant_of[s->plants[pl].node] = (int32_t)pl;
+	for (uint32_t k = 0; s->has_rules && k < n->n_skus; k++) {
+		const rt_sku_rule *rule = rt_rules_sku(&s->rules, s->catalog.skus[k].sku);
+		n->hazmat[k] = rule != NULL && rule->hazmat;
+	}
 	for (size_t k = 0; k < N; k++)
 		n->store_dc[k] = n->rt_nodes[k].type == RT_STORE
 		                     ? (int32_t)nearest(n, n->rt_nodes[k].lat_udeg,
@@ -1565,6 +1655,8 @@ static void net_free(net *n)
 	free(n->store_dc);
 	free(n->plant_of);
 	free(n->sku_pos);
+	free(n->sku_node);
+	free(n->on_hand);
 	free(n->sku_first);
 	free(n->rt_nodes);
 	free(n->region_stores);
@@ -1595,6 +1687,9 @@ static void net_free(net *n)
 	free(n->cand_nodes);
 	free(n->cand_index);
 	free(n->cand_of);
+	free(n->cells);
+	free(n->cell_pos);
+	free(n->hazmat);
 	free(n->mark);
 	free(n->avail);
 	free(n->cands);

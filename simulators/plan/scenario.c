@@ -692,7 +692,8 @@ static int resolve(const char *where, const char *scenarios_dir, char *file, siz
  * extending it. */
 static void rebase(json_t *root, const char *file)
 {
-	static const char *const refs[][2] = {{"network", "dir"}, {"demand", "trace"}};
+	static const char *const refs[][2] = {
+	    {"network", "dir"}, {"demand", "trace"}, {"routing", "rules"}};
 	char dir[PATH_MAX], path[PATH_MAX + 256];
 	const char *slash = strrchr(file, '/');
 
@@ -810,8 +811,18 @@ int omo_scenario_load(omo_scenario *s, const char *where, const char *scenarios_
 		const json_t *fs = json_object_get(ro, "ship_from_store");
 		const json_t *ls = json_object_get(ro, "allow_line_split");
 		int64_t splits;
+		const char *rules = str(&r, ro, "routing", "rules", NULL);
 		if (whole(&r, ro, "routing", "max_splits", 0, 0, 1000, &splits))
 			goto out;
+		if (rules) {
+			char buf[2400], why[600];
+			if (rt_rules_load(under(s->dir, rules, buf, sizeof(buf)), &s->rules, why,
+			                  sizeof(why))) {
+				fail(&r, "routing.rules", "%s", why);
+				goto out;
+			}
+			s->has_rules = true;
+		}
 		s->max_splits = (uint32_t)splits;
 		s->ship_from_store = fs == NULL || json_is_true(fs);
 		s->allow_line_split = json_is_true(ls);
@@ -841,6 +852,7 @@ out:
 void omo_scenario_fini(omo_scenario *s)
 {
 	omo_catalog_fini(&s->catalog);
+	rt_rules_fini(&s->rules);
 	free(s->stock);
 	free(s->maker);
 	free(s->to_order);

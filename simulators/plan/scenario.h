@@ -8,7 +8,8 @@
  * stock.csv for the opening on-hand), then adds what only planning needs:
  * raw-material suppliers, plants with bills of materials and capacity,
  * carriers with transit days and cost by distance zone, ship-to regions,
- * demand, stock policies, routing rules and disruptions. `extends: NAME`
+ * demand, stock policies, routing (a rule set file as the router service
+ * reads it, or the plain settings of rt_route) and disruptions. `extends: NAME`
  * starts from another scenario's file and replaces the top-level sections
  * it restates (a rule-set variant is a few lines).
  *
@@ -28,6 +29,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "rules.h"
 #include "sim_rng.h"
 
 #define OMO_SCN_ID_MAX 64
@@ -231,9 +233,12 @@ typedef struct omo_scenario {
 	omo_scn_demand demand;
 	omo_scn_policy_rule *policies;
 	size_t n_policies;
-	uint32_t max_splits;
+	bool has_rules;      /* routing.rules names a rule set: orders go through
+	                        rt_decide as in the router service */
+	rt_rules rules;      /* routing.rules, read with the routing library */
+	uint32_t max_splits; /* without a rule set: rt_route's settings */
 	bool allow_line_split;
-	bool ship_from_store;
+	bool ship_from_store; /* stores may ship consumers' orders (both ways) */
 	omo_scn_disruption *disruptions;
 	size_t n_disruptions;
 	omo_scn_costs costs;

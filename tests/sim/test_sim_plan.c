@@ -88,6 +88,8 @@ static void test_demo_loads(void **state)
 	assert_int_equal(s.n_regions, 12);
 	assert_int_equal(s.n_disruptions, 5);
 	assert_int_equal(s.demand.assortment, 180);
+	assert_true(s.has_rules); /* the router service's own rule set */
+	assert_string_equal(s.rules.name, "demo");
 	assert_non_null(s.stock);
 	store = omo_catalog_node_index(&s.catalog, "ST-NYC");
 	dc = omo_catalog_node_index(&s.catalog, "DC-NJ");
@@ -110,7 +112,9 @@ static void test_demo_loads(void **state)
 
 	assert_int_equal(omo_scenario_load(&s, "demo-no-split", scenarios, err, sizeof(err)), 0);
 	assert_string_equal(s.name, "demo-no-split");
-	assert_int_equal(s.max_splits, 1);
+	assert_true(s.has_rules);
+	assert_string_equal(s.rules.name, "demo-one-package");
+	assert_int_equal(s.rules.strategies[1].max_splits, 1);
 	assert_false(s.ship_from_store);
 	assert_true(s.demand.orders_per_day == 300); /* the rest is the demo's */
 	assert_int_equal(s.catalog.n_nodes, 15);
@@ -142,6 +146,7 @@ static void test_bad_scenarios_refused(void **state)
 	    {"name: x\nextends: demo\nsuppliers: [{id: S, lead_time: {dist: gamma}}]\n", "gamma"},
 	    {"name: x\nextends: nothing-by-that-name\n", "nothing-by-that-name"},
 	    {"name: x\nextends: demo\nmade_to_order: [SKU-9999]\n", "SKU-9999"},
+	    {"name: x\nextends: demo\nrouting: {rules: no-such-rules.yaml}\n", "routing.rules"},
 	    {"name: [1\n", "line"},
 	    {"- a\n- b\n", "mapping"},
 	};
@@ -164,7 +169,7 @@ static void test_mutated_scenarios(void **state)
 	char path[1400], err[1024], dir[] = "/tmp/omo-mutant-XXXXXX", file[200];
 	const char *seed_env = getenv("OMO_FUZZ_SEED");
 	uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20261124;
-	char *raw, *text, *copy, *at;
+	char *raw, *text, *copy, *at, *rules;
 	int loaded = 0, refused = 0;
 	omo_sim_rng rng;
 	size_t len;
@@ -174,12 +179,15 @@ static void test_mutated_scenarios(void **state)
 	printf("  mutation seed %llu (OMO_FUZZ_SEED)\n", (unsigned long long)seed);
 	snprintf(path, sizeof(path), "%s/demo/scenario.yaml", scenarios);
 	raw = slurp(path);
-	/* the mutant lives elsewhere: point it at the demo's network files */
+	/* the mutant lives elsewhere: point it at the demo's network and rules */
 	assert_non_null(at = strstr(raw, "dir: ."));
-	len = strlen(raw) + strlen(scenarios) + 16;
+	assert_non_null(rules = strstr(raw, "rules: rules.yaml"));
+	assert_true(at < rules);
+	len = strlen(raw) + 2 * strlen(scenarios) + 32;
 	text = malloc(len);
 	copy = malloc(len);
-	snprintf(text, len, "%.*sdir: %s/demo%s", (int)(at - raw), raw, scenarios, at + 6);
+	snprintf(text, len, "%.*sdir: %s/demo%.*srules: %s/demo/rules.yaml%s", (int)(at - raw), raw,
+	         scenarios, (int)(rules - at - 6), at + 6, scenarios, rules + 17);
 	len = strlen(text);
 	assert_non_null(mkdtemp(dir));
 	snprintf(file, sizeof(file), "%s/scenario.yaml", dir);
