@@ -2,7 +2,13 @@
  * network.h - the supply network from raw material to a consumer's home, in
  * plan mode: one replication of a scenario on the discrete-event engine, in
  * virtual time, with every consumer order sourced by the production routing
- * library (routing.h) exactly as the router service sources it.
+ * library: with the scenario's rule set through rt_decide (rules.h), as the
+ * router service sources it - strategies, filters, objectives, safety stock,
+ * reservations, daily capacities counted per simulated day - or, without
+ * one, through rt_route with the scenario's split settings. The candidates
+ * passed are the nodes holding any of the order's lines (and the pick-up
+ * store): the library would exclude the rest for want of stock, so the
+ * plan is the same and an order costs what its lines do, not the network.
  *
  * Echelons: raw-material suppliers -> plants (bills of materials, capacity,
  * batches; make-to-stock into finished goods, or make-to-order straight to
