@@ -367,6 +367,11 @@ omo_err jc_order(const partner *p, const char *text, size_t len, const char *ite
 		if (c &&
 		    id_text(c, "customer", o->customer_id, sizeof o->customer_id, NULL) != OMO_E_OK)
 			o->customer_id[0] = 0;
+		/* the schema's limits, defined once, decide what omo takes (a price too high, ...)
+		 */
+		omo_buf b = {0};
+		e = omo_msg_encode(m, &b, d);
+		omo_buf_fini(&b);
 	}
 	view_fini(&v);
 	return e;

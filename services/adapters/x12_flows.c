@@ -373,6 +373,15 @@ static void submit(rd *c, const order_in *o)
 	}
 	memcpy(so->lines, o->lines, o->n * sizeof *so->lines);
 	so->lines_count = o->n;
+	/* the schema's limits, defined once, decide what omo takes (a price too high, ...) */
+	omo_buf b = {0};
+	omo_error_detail d;
+	omo_err e = omo_msg_encode(m, &b, &d);
+	omo_buf_fini(&b);
+	if (e != OMO_E_OK) {
+		reject(c, c->st, 0, X12_E_SET_SEGMENTS, "%s", d.text);
+		return;
+	}
 	note(c, "order %s: %u lines", c->out->ref, o->n);
 }
 

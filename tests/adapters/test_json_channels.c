@@ -205,6 +205,8 @@ static const refusal refusals[] = {
     {"commercetools-eu", "lineItems.0.price.value.centAmount", "1000.5", OMO_E_WRONG_TYPE,
      "lineItems[0].price.value must be a decimal string or {centAmount, fractionDigits} (never "
      "a JSON real: it would pass through floating point)"},
+    {"commercetools-eu", "lineItems.0.price.value.centAmount", "100000000001", OMO_E_OUT_OF_RANGE,
+     "lines[0].unit_price: 100000000001 is outside 0..100000000000"},
     {"commercetools-eu", "orderState", "\"Cancelled\"", OMO_E_BAD_STATE,
      "order 92f5a867-bf19-47ab-982c-6720a03a3921 is Cancelled: not to be fulfilled now"},
 };

@@ -421,6 +421,16 @@ static void test_unknown_place_and_quantity(void **state)
 	ACKED(&x, "AK4*4**7*0003947268299~");
 	done(&x);
 
+	read_edited(&x, *state, "xyz-retail", "x12_850_nodex12_vics.edi", "*13.79*",
+	            "*1000000000.01*");
+	assert_false(x.r.sets[0].accepted);
+	assert_int_equal(x.r.n_msgs, 0);
+	assert_string_equal(
+	    x.r.sets[0].note,
+	    "rejected: lines[1].unit_price: 100000000001 is outside 0..100000000000");
+	ACKED(&x, "AK5*R*5~");
+	done(&x);
+
 	read_edited(&x, *state, "xyz-retail", "x12_850_nodex12_vics.edi", "PO1*2*220*",
 	            "PO1*2*2.5*");
 	assert_false(x.r.sets[0].accepted);
