@@ -19,23 +19,16 @@ omo_test(test_json_channels SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_json_channels
 # A 10-second run of each from the samples is a test; without clang or its
 # fuzzer runtime the test says so and reports itself skipped. A long run:
 #   build/bin/omo-fuzz-json-shopify -max_total_time=3600 CORPUS tests/adapters/samples
+include(${CMAKE_CURRENT_LIST_DIR}/fuzz_probe.cmake)
 if(NOT OMO_SANITIZE)
-	find_program(OMO_JSON_CLANG NAMES clang clang-14)
-	set(jc_probe ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe.c)
-	file(WRITE ${jc_probe} "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n")
-	set(jc_fuzz_rc 1)
-	if(OMO_JSON_CLANG)
-		execute_process(COMMAND ${OMO_JSON_CLANG} -fsanitize=fuzzer ${jc_probe} -o ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe
-			RESULT_VARIABLE jc_fuzz_rc OUTPUT_QUIET ERROR_QUIET)
-	endif()
 	foreach(shape shopify amazon commercetools)
 		set(bin ${CMAKE_BINARY_DIR}/bin/omo-fuzz-json-${shape})
-		if(jc_fuzz_rc EQUAL 0)
+		if(OMO_FUZZ_RUNTIME_OK)
 			string(TOUPPER ${shape} SHAPE)
 			set(srcs ${CMAKE_CURRENT_LIST_DIR}/fuzz_json.c ${CMAKE_SOURCE_DIR}/services/adapters/json_channels.c
 				${CMAKE_SOURCE_DIR}/services/adapters/partner.c)
 			add_custom_command(OUTPUT ${bin}
-				COMMAND ${OMO_JSON_CLANG} -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers
+				COMMAND ${OMO_FUZZ_CLANG} -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers
 					-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 					-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DFUZZ_SHAPE=PARTNER_JSON_${SHAPE}
 					-I${CMAKE_SOURCE_DIR}/services/adapters -I${CMAKE_SOURCE_DIR}/services/adapters/x12
@@ -50,9 +43,7 @@ if(NOT OMO_SANITIZE)
 				COMMAND ${bin} -max_total_time=10 -seed=1 ${CMAKE_CURRENT_BINARY_DIR}/json_fuzz_${shape}
 					${CMAKE_CURRENT_LIST_DIR}/samples)
 		else()
-			add_test(NAME json_fuzz_${shape} COMMAND sh -c
-				"echo 'skipped: clang with its libFuzzer runtime is missing (deploy/install-deps fuzz)'; exit 77")
-			set_tests_properties(json_fuzz_${shape} PROPERTIES SKIP_RETURN_CODE 77)
+			omo_fuzz_skipped(json_fuzz_${shape})
 		endif()
 		set_tests_properties(json_fuzz_${shape} PROPERTIES TIMEOUT 120)
 	endforeach()

@@ -14,10 +14,12 @@ omo_test(test_x12_mutate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_x12_mutate.c LIB
 add_executable(omo-bench-x12 ${CMAKE_CURRENT_LIST_DIR}/bench_x12.c)
 target_link_libraries(omo-bench-x12 PRIVATE omo_adapters)
 
-# libFuzzer needs clang. Built when clang compiles omo, or with -DOMO_FUZZ=ON
-# (then clang, found on the PATH, builds just this target); a short run is a
-# test wherever the target is built. See services/adapters/x12/README.md.
+# libFuzzer needs clang. Built when clang compiles omo, or when clang and its
+# fuzzer runtime are on the PATH (then clang builds just this target; outside
+# the sanitizer build), or with -DOMO_FUZZ=ON; a short run is a test wherever
+# the target is built, and says it is skipped where it is not. See services/adapters/x12/README.md.
 option(OMO_FUZZ "Build the libFuzzer targets (needs clang) and run them briefly as tests" OFF)
+include(${CMAKE_SOURCE_DIR}/tests/adapters/fuzz_probe.cmake)
 set(x12_fuzz_sources ${CMAKE_CURRENT_LIST_DIR}/fuzz_x12.c ${CMAKE_CURRENT_LIST_DIR}/x12_test_util.c
 	${CMAKE_SOURCE_DIR}/services/adapters/x12/x12_parse.c ${CMAKE_SOURCE_DIR}/services/adapters/x12/x12_ack.c
 	${CMAKE_SOURCE_DIR}/services/adapters/x12/x12_write.c ${CMAKE_SOURCE_DIR}/services/adapters/x12/x12_util.c)
@@ -31,7 +33,7 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang")
 	target_compile_options(omo-fuzz-x12 PRIVATE -fsanitize=fuzzer,address,undefined)
 	target_link_options(omo-fuzz-x12 PRIVATE -fsanitize=fuzzer,address,undefined)
 	set(x12_fuzz_built ON)
-elseif(OMO_FUZZ)
+elseif(OMO_FUZZ OR OMO_FUZZ_RUNTIME_OK)
 	find_program(OMO_CLANG NAMES clang clang-14 REQUIRED)
 	add_custom_command(OUTPUT ${x12_fuzz_bin}
 		COMMAND ${OMO_CLANG} -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers
@@ -51,4 +53,6 @@ if(x12_fuzz_built)
 		COMMAND ${x12_fuzz_bin} -max_total_time=20 -seed=1 -dict=${CMAKE_CURRENT_LIST_DIR}/x12.dict
 			${CMAKE_CURRENT_BINARY_DIR}/x12_fuzz_corpus ${CMAKE_CURRENT_LIST_DIR}/samples)
 	set_tests_properties(x12_fuzz_short PROPERTIES TIMEOUT 120)
+elseif(NOT OMO_SANITIZE)
+	omo_fuzz_skipped(x12_fuzz_short)
 endif()
