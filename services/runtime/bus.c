@@ -8,17 +8,32 @@
 #include <nng/supplemental/http/http.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SLICE_MS 100 /* calls wait in slices so that an interrupt is seen */
 
+/* How a listener is checked (see omo_sock_probe). */
+#define PROBE_EVERY_US    2000000 /* a probe dials this often */
+#define PROBE_PATIENCE_US 1000000 /* a handshake on a healthy listener takes well under this */
+#define PROBE_GRACE_US    200000  /* and once overdue, this much more of our own running time */
+
 struct omo_sock {
 	nng_socket s;
 	omo_sock_kind kind;
 	int fd;
 	int timeout_ms; /* REQ: how long a call may take */
+	/* listening sockets */
+	nng_listener listener;
+	char *url;
+	nng_socket probe; /* a peer socket of our own, dialled now and then */
+	bool probing;
+	atomic_uint pipes_added;  /* connections handed to this socket, counted on nng's threads */
+	unsigned probe_base;      /* pipes_added when the probe was dialled */
+	int64_t probe_at_us;      /* when the probe was last dialled */
+	int64_t probe_overdue_us; /* when it was first seen overdue; 0 if not */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -65,6 +80,13 @@ static int sock_open(omo_sock *s, omo_sock_kind kind)
 	return rv;
 }
 
+static void pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	(void)ev;
+	atomic_fetch_add((atomic_uint *)arg, 1);
+}
+
 omo_err omo_sock_listen(omo_sock **sp, omo_sock_kind kind, const char *url, omo_error_detail *d)
 {
 	omo_sock *s = calloc(1, sizeof(*s));
@@ -73,13 +95,71 @@ omo_err omo_sock_listen(omo_sock **sp, omo_sock_kind kind, const char *url, omo_
 	if (s == NULL)
 		return omo_fail(d, OMO_E_NOMEM, "out of memory");
 	s->fd = -1;
-	if ((rv = sock_open(s, kind)) != 0 || (rv = nng_listen(s->s, url, NULL, 0)) != 0) {
+	if ((s->url = strdup(url)) == NULL) {
+		free(s);
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
+	}
+	if ((rv = sock_open(s, kind)) != 0 ||
+	    (rv = nng_pipe_notify(s->s, NNG_PIPE_EV_ADD_POST, pipe_added, &s->pipes_added)) != 0 ||
+	    (rv = nng_listen(s->s, url, &s->listener, 0)) != 0) {
 		nng_close(s->s);
+		free(s->url);
 		free(s);
 		return fail_nng(d, rv, "listen on", url);
 	}
 	*sp = s;
 	return OMO_E_OK;
+}
+
+/* A probe never sends: it only shows that the listener still hands new
+ * connections to the socket. */
+static void probe_start(omo_sock *s, int64_t now_us)
+{
+	int rv = s->kind == OMO_REP ? nng_req0_open(&s->probe) : nng_sub0_open(&s->probe);
+	s->probe_at_us = now_us;
+	if (rv != 0)
+		return;
+	s->probe_base = atomic_load(&s->pipes_added);
+	if (nng_dial(s->probe, s->url, NULL, NNG_FLAG_NONBLOCK) != 0) {
+		nng_close(s->probe);
+		return;
+	}
+	s->probing = true;
+}
+
+int omo_sock_probe(omo_sock *s, int64_t now_us)
+{
+	if (s->url == NULL || strncmp(s->url, "tls+", 4) == 0)
+		return 0; /* not listening, or a TLS listener, which would want a certificate */
+	if (!s->probing) {
+		if (now_us - s->probe_at_us >= PROBE_EVERY_US)
+			probe_start(s, now_us);
+		return 0;
+	}
+	/* Any connection handed over since the probe dialled shows the listener
+	 * works. Closing a probe before then would itself wedge the listener, so
+	 * it stays until then or until the listener is judged. */
+	if (atomic_load(&s->pipes_added) != s->probe_base) {
+		nng_close(s->probe);
+		s->probing = false;
+		s->probe_overdue_us = 0;
+		return 0;
+	}
+	if (now_us - s->probe_at_us < PROBE_PATIENCE_US)
+		return 0;
+	/* Overdue: give nng's threads a moment more, in case this process was the
+	 * one stopped (SIGSTOP, swapping) rather than the listener wedged. */
+	if (s->probe_overdue_us == 0)
+		s->probe_overdue_us = now_us;
+	if (now_us - s->probe_overdue_us < PROBE_GRACE_US)
+		return 0;
+	/* Listening anew drops the connections this listener accepted; their
+	 * peers dial again and anything lost in between is repaired upstream. */
+	nng_close(s->probe);
+	s->probing = false;
+	s->probe_overdue_us = 0;
+	nng_listener_close(s->listener);
+	return nng_listen(s->s, s->url, &s->listener, 0) == 0 ? 1 : -1;
 }
 
 omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls, unsigned n,
@@ -120,7 +200,10 @@ void omo_sock_close(omo_sock *s)
 {
 	if (s == NULL)
 		return;
+	if (s->probing)
+		nng_close(s->probe);
 	nng_close(s->s);
+	free(s->url);
 	free(s);
 }
 

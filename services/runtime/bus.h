@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schema.h"
 
@@ -31,6 +32,17 @@ omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls
                       int timeout_ms, omo_error_detail *d);
 /* omo_sock_close closes s; NULL is fine. */
 void omo_sock_close(omo_sock *s);
+
+/*
+ * omo_sock_probe keeps a listening socket accepting. nng 1.5.2 stops
+ * handing new connections to the socket once a peer disconnects in the
+ * middle of its handshake (nng issue #1518: a client killed or timed out while this
+ * process was stopped or busy), and nothing else would notice. Called
+ * often (every loop), it dials the socket from a probe of its own every 2 s
+ * and listens anew when no connection has reached the socket a second later.
+ * Returns 1 when it listened anew, -1 if that failed, else 0.
+ */
+int omo_sock_probe(omo_sock *s, int64_t now_us);
 
 /* omo_sock_fd returns a descriptor that poll() reports readable when a receive may succeed. */
 int omo_sock_fd(omo_sock *s);

@@ -103,6 +103,13 @@ static int64_t wall_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int http_page(void *arg, const char *path, omo_buf *out, const char **type)
 {
 	shell *sh = arg;
@@ -271,6 +278,20 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+static void probe_listeners(shell *sh)
+{
+	omo_sock *listening[] = {sh->rep, sh->pub};
+	const char *kinds[] = {"rep", "pub"};
+	for (int i = 0; i < 2; i++) {
+		int r = omo_sock_probe(listening[i], mono_us());
+		if (r > 0)
+			OMO_WARN("listener_renewed",
+			         "socket=%s reason=\"handshakes stopped (nng #1518)\"", kinds[i]);
+		else if (r < 0)
+			OMO_ERROR("listener_renew_failed", "socket=%s", kinds[i]);
+	}
+}
+
 static int serve(shell *sh)
 {
 	static pending_reply replies[BATCH_REQUESTS];
@@ -344,6 +365,7 @@ static int serve(shell *sh)
 				OMO_WARN("reply_dropped", "bytes=%zu",
 				         replies[i].len); /* the requester resends */
 		publish(sh, &pub);
+		probe_listeners(sh);
 		if (now >= next_hb) {
 			hb.len = 0;
 			if (omo_core_heartbeat_msg(sh->core, &hb) == OMO_E_OK)

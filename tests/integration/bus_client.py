@@ -264,6 +264,39 @@ def case_idempotent(s):
     expect(c["type"] == "error" and c["body"]["code"] == "CONFLICT", c)
 
 
+def hang_up_early(path):
+    """Connects and hangs up before the SP handshake, as a client killed or timed
+    out against a stopped service does: nng 1.5.2 then stops accepting (#1518)."""
+    import socket
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(path)
+    c.close()
+
+
+def case_listener_renewed(s):
+    """A service whose listeners stopped accepting notices and listens anew."""
+    for kind in ("rep", "pub"):
+        hang_up_early(os.path.join(s.run, "orders." + kind))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            if s.call("orders", "fetch_events", {"epoch": 0, "from_seq": 1, "max": 1}, timeout=1)["type"] == "events":
+                break
+        except (subprocess.TimeoutExpired, ValueError):
+            pass
+    else:
+        raise AssertionError("orders never accepted a request again")
+    # A new subscriber gets the next heartbeat (sent every half second).
+    out = subprocess.run(["nngcat", "--sub0", "--dial", "ipc://%s/orders.pub" % s.run, "--subscribe", "",
+                          "--raw", "--count", "1"], capture_output=True, timeout=10, check=False)
+    expect(len(out.stdout) > 0, "a new subscriber got nothing from orders' PUB socket")
+    log = open(os.path.join(s.dir, "orders.log")).read()
+    for kind in ("rep", "pub"):
+        expect("listener_renewed" in log and "socket=%s" % kind in log, "no listener_renewed for %s:\n%s" % (kind, log))
+    # Peers that lost their connections dial again; orders still flow end to end.
+    case_submit_and_deliver(s)
+
+
 def bad(payload_or_call, code):
     """A case sending bad input: expects code, no event, and the service still serving."""
     def run(s):
@@ -292,6 +325,7 @@ CASES = {
         "idempotent": case_idempotent,
     "edge_keeps_working": case_edge_keeps_working,
     "metrics": case_metrics,
+    "listener_renewed": case_listener_renewed,
     "tcp": case_submit_and_deliver,  # the same flow with every socket on tcp://
     "malformed_msgpack": bad(raw(b"\x85\xa4type\xc1\xff"), "MALFORMED"),
     "not_a_map": bad(raw(msgpack.packb([1, 2, 3])), "WRONG_TYPE"),
