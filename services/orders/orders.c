@@ -81,12 +81,27 @@ omo_order_status orders_derive_status(const omo_order_view *o)
 	return OMO_ORDER_ROUTED;
 }
 
+enum { STAT_ORDERS };
+static const omo_stat_def stats[] = {
+    [STAT_ORDERS] = {"orders", "gauge", "state", "Orders by state."},
+};
+
+static omo_err count_state(omo_ctx *ctx, omo_order_status s, int64_t delta)
+{
+	return omo_stat_add(ctx, STAT_ORDERS, omo_enum_name(&omo_enum_order_status, (int)s), delta);
+}
+
 /* set_status re-derives o's status and, if it changed, says so on the bus. */
 static omo_err set_status(omo_ctx *ctx, omo_order_view *o, omo_order_status forced, bool force)
 {
 	omo_order_status s = force ? forced : orders_derive_status(o);
 	if (s == o->status)
 		return OMO_E_OK;
+	omo_err e = count_state(ctx, o->status, -1);
+	if (e == OMO_E_OK)
+		e = count_state(ctx, s, +1);
+	if (e != OMO_E_OK)
+		return e;
 	o->status = s;
 	omo_msg ev;
 	omo_msg_init(&ev, OMO_MSG_ORDER_STATUS_CHANGED);
@@ -205,6 +220,7 @@ static omo_err submit(omo_ctx *ctx, const omo_submit_order *s, omo_msg *reply, o
 	acc->lines_count = o.lines_count;
 
 	if ((e = save_order(ctx, &o)) == OMO_E_OK &&
+	    (e = count_state(ctx, o.status, +1)) == OMO_E_OK &&
 	    (e = omo_put_rec(ctx->txn, T_KEYS, s->idempotency_key, klen, &omo_rec_order_key,
 	                     &key)) == OMO_E_OK &&
 	    (e = omo_emit(ctx, &ev)) == OMO_E_OK)
@@ -405,6 +421,8 @@ static const omo_handlers handlers = {
     .n_tables = 3,
     .on_request = on_request,
     .on_event = on_event,
+    .stats = stats,
+    .n_stats = sizeof(stats) / sizeof(stats[0]),
 };
 static const omo_option options[] = {ORDERS_OPTIONS(OMO_CONFIG_ROW, orders_config)};
 static const char *const follows[] = {"router", "node-manufacturer", "node-warehouse",

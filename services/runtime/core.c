@@ -16,12 +16,21 @@
 
 /* Tables of the core itself, after the service's own. */
 /* replies_by_time is a timer table (time stored + request id) for pruning replies. */
-enum { T_OUTBOX, T_INBOX, T_REPLIES, T_META, T_REPLY_TIMES, N_CORE_TABLES };
-static const char *const core_tables[] = {"omo.outbox", "omo.inbox", "omo.replies", "omo.meta",
-                                          "omo.reply_times"};
+/* stats holds the service's omo_stat_def series: stat number byte + label value -> int64. */
+enum { T_OUTBOX, T_INBOX, T_REPLIES, T_META, T_REPLY_TIMES, T_STATS, N_CORE_TABLES };
+static const char *const core_tables[] = {"omo.outbox", "omo.inbox",       "omo.replies",
+                                          "omo.meta",   "omo.reply_times", "omo.stats"};
 
 #define HOUSEKEEPING_US 1000000 /* how often old events and replies are pruned */
 #define PRUNE_MAX       20000   /* rows deleted per housekeeping, so no batch stalls */
+#define BATCH_TIMED     4096    /* requests of one batch whose latency is measured */
+#define N_BOUNDS        11
+#define STAT_VALUE_MAX  64 /* bytes of a statistic's label value */
+
+typedef struct timed_request {
+	omo_msg_type type;
+	double start;
+} timed_request;
 
 struct omo_core {
 	const omo_handlers *h;
@@ -47,16 +56,25 @@ struct omo_core {
 		int64_t retry_at_us;
 	} catch_up[MAX_PRODUCERS]; /* producers that did not answer a catch-up */
 	struct {
+		char producer[OMO_PRODUCER_MAX + 1];
+		uint64_t epoch, latest;
+	} heard[MAX_PRODUCERS];           /* the latest sequence each producer announced */
+	timed_request timed[BATCH_TIMED]; /* requests of the open batch, answered when it commits */
+	size_t n_timed;
+	struct {
 		uint64_t requests[OMO_MSG_COUNT + 1]; /* the last: undecodable */
 		uint64_t errors[OMO_E_COUNT];
 		uint64_t applied, duplicates, gaps, invalid, batches, published;
-		uint64_t commit_le[11]; /* commits at or under each bound of commit_bounds */
+		uint64_t commit_le[N_BOUNDS]; /* commits at or under each bound of bounds */
 		double commit_seconds;
+		/* request latency, receipt to durable answer, by message type */
+		uint64_t latency_le[OMO_MSG_COUNT][N_BOUNDS], latency_n[OMO_MSG_COUNT];
+		double latency_seconds[OMO_MSG_COUNT];
 	} stats;
 };
 
-static const double commit_bounds[11] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                         0.05,   0.1,   0.25,   0.5,   1.0};
+static const double bounds[N_BOUNDS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                        0.05,   0.1,   0.25,   0.5,   1.0};
 
 static double monotonic_s(void)
 {
@@ -207,6 +225,7 @@ omo_err omo_core_begin(omo_core *c)
 		abort(); /* a bug: batches do not nest */
 	c->n_pending = 0;
 	c->n_published = 0;
+	c->n_timed = 0;
 	return omo_txn_begin(c->store, NULL, true, &c->batch);
 }
 
@@ -228,8 +247,18 @@ omo_err omo_core_commit(omo_core *c)
 	c->batch = NULL;
 	c->stats.batches++;
 	c->stats.commit_seconds += took;
-	for (int i = 0; i < 11; i++)
-		c->stats.commit_le[i] += took <= commit_bounds[i];
+	for (int i = 0; i < N_BOUNDS; i++)
+		c->stats.commit_le[i] += took <= bounds[i];
+	double done = t0 + took;
+	for (size_t r = 0; r < c->n_timed && e == OMO_E_OK; r++) {
+		omo_msg_type type = c->timed[r].type;
+		double waited = done - c->timed[r].start;
+		c->stats.latency_n[type]++;
+		c->stats.latency_seconds[type] += waited;
+		for (int i = 0; i < N_BOUNDS; i++)
+			c->stats.latency_le[type][i] += waited <= bounds[i];
+	}
+	c->n_timed = 0;
 	grow_if_full(c);
 	if (e != OMO_E_OK) {
 		c->seq = c->committed_seq;
@@ -408,8 +437,11 @@ void omo_core_request(omo_core *c, const void *data, size_t len, omo_buf *out)
 	step s;
 
 	memset(&reply, 0, sizeof(reply));
+	double received = monotonic_s();
 	omo_err decoded = omo_msg_decode(data, len, &req, &d);
 	c->stats.requests[(unsigned)req.type < OMO_MSG_COUNT ? req.type : OMO_MSG_COUNT]++;
+	if ((unsigned)req.type < OMO_MSG_COUNT && c->n_timed < BATCH_TIMED)
+		c->timed[c->n_timed++] = (timed_request){req.type, received};
 	if (decoded != OMO_E_OK) {
 		OMO_INFO("request_refused", "type=%s code=%s detail=\"%s\"", omo_msg_name(req.type),
 		         omo_err_name(d.code), d.text);
@@ -504,6 +536,34 @@ static omo_err inbox_put(omo_core *c, omo_txn *t, const char *producer, uint64_t
 	return omo_put(t, c->base + T_INBOX, producer, strlen(producer), &r, sizeof(r));
 }
 
+/* heard_slot finds producer's slot in c->heard, or takes a free one if asked. */
+static int heard_slot(omo_core *c, const void *producer, size_t n, bool take)
+{
+	for (int i = 0; i < MAX_PRODUCERS; i++) {
+		if (strlen(c->heard[i].producer) == n &&
+		    memcmp(c->heard[i].producer, producer, n) == 0)
+			return i;
+		if (take && c->heard[i].producer[0] == '\0') {
+			memcpy(c->heard[i].producer, producer, n);
+			c->heard[i].producer[n] = '\0';
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* heard remembers the latest sequence a producer announced, for the lag metric. */
+static void heard(omo_core *c, const char *producer, uint64_t epoch, uint64_t seq)
+{
+	int i = heard_slot(c, producer, strlen(producer), true);
+	if (i < 0)
+		return;
+	if (c->heard[i].epoch != epoch)
+		c->heard[i].epoch = epoch, c->heard[i].latest = 0;
+	if (seq > c->heard[i].latest)
+		c->heard[i].latest = seq;
+}
+
 omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *gap)
 {
 	omo_error_detail d = {0};
@@ -519,6 +579,8 @@ omo_applied omo_core_event(omo_core *c, const void *data, size_t len, omo_gap *g
 		c->stats.invalid++;
 		return OMO_INVALID;
 	}
+	heard(c, ev.producer, ev.epoch,
+	      ev.type == OMO_MSG_HEARTBEAT ? (uint64_t)ev.body.heartbeat.latest_seq : ev.seq);
 	inbox_get(c, c->batch, ev.producer, &epoch, &last);
 	if (epoch != ev.epoch) {
 		if (epoch != 0)
@@ -694,25 +756,78 @@ omo_err omo_core_heartbeat_msg(omo_core *c, omo_buf *out)
 
 /* ---- metrics ----------------------------------------------------------- */
 
-typedef struct inbox_render {
+typedef struct render {
+	omo_core *c;
 	omo_buf *out;
-	const char *name;
-} inbox_render;
+	const char *name; /* metric name */
+	int what;         /* inbox: 0 sequence, 1 lag; stats: the statistic */
+} render;
 
 static int render_inbox(void *arg, const omo_val *key, const omo_val *val)
 {
-	inbox_render *r = arg;
-	if (val->len == sizeof(inbox_row) && key->len <= OMO_PRODUCER_MAX)
-		omo_buf_printf(
-		    r->out, "omo_inbox_seq{service=\"%s\",producer=\"%.*s\"} %llu\n", r->name,
-		    (int)key->len, (const char *)key->data,
-		    (unsigned long long)omo_be64_get(((const inbox_row *)val->data)->seq));
+	render *r = arg;
+	if (val->len != sizeof(inbox_row) || key->len > OMO_PRODUCER_MAX)
+		return 0;
+	uint64_t epoch = omo_be64_get(((const inbox_row *)val->data)->epoch);
+	uint64_t seq = omo_be64_get(((const inbox_row *)val->data)->seq), value = seq;
+	if (r->what == 1) { /* lag: only against what this producer announced in this history */
+		int i = heard_slot(r->c, key->data, key->len, false);
+		if (i < 0 || r->c->heard[i].epoch != epoch)
+			return 0;
+		value = r->c->heard[i].latest > seq ? r->c->heard[i].latest - seq : 0;
+	}
+	omo_buf_printf(r->out, "%s{service=\"%s\",producer=\"%.*s\"} %llu\n", r->name,
+	               r->c->h->name, (int)key->len, (const char *)key->data,
+	               (unsigned long long)value);
 	return 0;
+}
+
+static int render_stat(void *arg, const omo_val *key, const omo_val *val)
+{
+	render *r = arg;
+	const omo_stat_def *st = &r->c->h->stats[r->what];
+	if (val->len == 8)
+		omo_buf_printf(r->out, "omo_%s{service=\"%s\",%s=\"%.*s\"} %lld\n", st->name,
+		               r->c->h->name, st->label, (int)key->len - 1,
+		               (const char *)key->data + 1, (long long)omo_be64_get(val->data));
+	return 0;
+}
+
+omo_err omo_stat_add(omo_ctx *ctx, unsigned stat, const char *value, int64_t delta)
+{
+	omo_core *c = ctx->core;
+	uint8_t key[1 + STAT_VALUE_MAX], now[8];
+	size_t n = strlen(value);
+	omo_val v;
+	/* Label values are names of ours (states, nodes); anything else is a bug. */
+	if (stat >= c->h->n_stats || n == 0 || n > STAT_VALUE_MAX ||
+	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") !=
+	        n)
+		return OMO_E_INTERNAL;
+	key[0] = (uint8_t)stat;
+	memcpy(key + 1, value, n);
+	int64_t total = delta;
+	if (omo_get(ctx->txn, c->base + T_STATS, key, 1 + n, &v) == OMO_E_OK && v.len == 8)
+		total += (int64_t)omo_be64_get(v.data);
+	omo_be64_put(now, (uint64_t)total);
+	return omo_put(ctx->txn, c->base + T_STATS, key, 1 + n, now, 8);
 }
 
 static void metric_head(omo_buf *out, const char *name, const char *type, const char *help)
 {
 	omo_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void histogram(omo_buf *out, const char *name, const char *labels, const uint64_t *le,
+                      uint64_t count, double sum)
+{
+	for (int i = 0; i < N_BOUNDS; i++)
+		omo_buf_printf(out, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, bounds[i],
+		               (unsigned long long)le[i]);
+	omo_buf_printf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
+	               (unsigned long long)count);
+	omo_buf_printf(out, "%s_sum{%s} %.6f\n", name, labels, sum);
+	omo_buf_printf(out, "%s_count{%s} %llu\n", name, labels, (unsigned long long)count);
 }
 
 void omo_core_metrics(omo_core *c, omo_buf *out)
@@ -753,21 +868,38 @@ void omo_core_metrics(omo_core *c, omo_buf *out)
 	}
 	metric_head(out, "omo_commit_seconds", "histogram",
 	            "Time to commit a batch (one durable write for all of it).");
-	for (int i = 0; i < 11; i++)
-		omo_buf_printf(out, "omo_commit_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
-		               svc, commit_bounds[i], (unsigned long long)c->stats.commit_le[i]);
-	omo_buf_printf(out, "omo_commit_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n", svc,
-	               (unsigned long long)c->stats.batches);
-	omo_buf_printf(out, "omo_commit_seconds_sum{service=\"%s\"} %.6f\n", svc,
-	               c->stats.commit_seconds);
-	omo_buf_printf(out, "omo_commit_seconds_count{service=\"%s\"} %llu\n", svc,
-	               (unsigned long long)c->stats.batches);
+	char labels[160];
+	snprintf(labels, sizeof(labels), "service=\"%s\"", svc);
+	histogram(out, "omo_commit_seconds", labels, c->stats.commit_le, c->stats.batches,
+	          c->stats.commit_seconds);
+	metric_head(out, "omo_request_seconds", "histogram",
+	            "Time from a request's receipt to its durable answer, by message type.");
+	for (int t = 0; t < OMO_MSG_COUNT; t++)
+		if (c->stats.latency_n[t] > 0) {
+			snprintf(labels, sizeof(labels), "service=\"%s\",type=\"%s\"", svc,
+			         omo_msg_name((omo_msg_type)t));
+			histogram(out, "omo_request_seconds", labels, c->stats.latency_le[t],
+			          c->stats.latency_n[t], c->stats.latency_seconds[t]);
+		}
 	metric_head(out, "omo_outbox_seq", "gauge", "Last event sequence this service committed.");
 	omo_buf_printf(out, "omo_outbox_seq{service=\"%s\"} %llu\n", svc,
 	               (unsigned long long)c->committed_seq);
 	metric_head(out, "omo_inbox_seq", "gauge", "Last sequence applied, per followed producer.");
-	inbox_render r = {out, svc};
+	render r = {c, out, "omo_inbox_seq", 0};
 	omo_scan(c->batch, c->base + T_INBOX, NULL, 0, NULL, 0, render_inbox, &r);
+	metric_head(out, "omo_inbox_lag", "gauge",
+	            "Events a followed producer announced that are not applied here yet.");
+	r = (render){c, out, "omo_inbox_lag", 1};
+	omo_scan(c->batch, c->base + T_INBOX, NULL, 0, NULL, 0, render_inbox, &r);
+	for (unsigned i = 0; i < c->h->n_stats; i++) {
+		const omo_stat_def *st = &c->h->stats[i];
+		char name[96];
+		uint8_t prefix = (uint8_t)i;
+		snprintf(name, sizeof(name), "omo_%s", st->name);
+		metric_head(out, name, st->type, st->help);
+		r = (render){c, out, name, (int)i};
+		omo_scan(c->batch, c->base + T_STATS, &prefix, 1, NULL, 0, render_stat, &r);
+	}
 	metric_head(out, "omo_store_bytes", "gauge", "Bytes of the LMDB map in use.");
 	omo_buf_printf(out, "omo_store_bytes{service=\"%s\"} %zu\n", svc,
 	               omo_store_used_bytes(c->store));

@@ -34,6 +34,19 @@ typedef struct omo_ctx {
 	omo_core *core;
 } omo_ctx;
 
+/*
+ * A statistic a service keeps about its own state (orders by state, units
+ * reserved, re-sourced lines): changed with omo_stat_add in the transaction
+ * of the change it counts, so it is as durable and exact as the state, and
+ * served on /metrics as omo_<name>{service="...",<label>="<value>"}.
+ */
+typedef struct omo_stat_def {
+	const char *name;  /* without the omo_ prefix */
+	const char *type;  /* "gauge" or "counter" */
+	const char *label; /* the label that tells its series apart */
+	const char *help;
+} omo_stat_def;
+
 /* A service's handlers and tables; app tables are numbered from 0 in order. */
 typedef struct omo_handlers {
 	const char *name; /* producer name, socket names */
@@ -49,7 +62,12 @@ typedef struct omo_handlers {
 	/* on_tick does timed work that is due and sets *next_us to when it is next
 	 * due (INT64_MAX: never). An error return drops what it did. */
 	omo_err (*on_tick)(omo_ctx *ctx, int64_t *next_us);
+	const omo_stat_def *stats; /* numbered from 0 in order, for omo_stat_add */
+	unsigned n_stats;
 } omo_handlers;
+
+/* omo_stat_add adds delta to series value (a label value) of statistic stat. */
+omo_err omo_stat_add(omo_ctx *ctx, unsigned stat, const char *value, int64_t delta);
 
 /* A way to call another service: the nng shell sends a REQ, tests and the
  * simulator call the other core in process. */

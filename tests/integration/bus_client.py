@@ -248,6 +248,18 @@ def case_metrics(s):
         expect(after[svc][k] > before[svc].get(k, 0), "%s applied no events" % svc)
     k = 'omo_commit_seconds_count{service="orders"}'
     expect(after["orders"][k] > before["orders"][k], "no commit measured")
+    k = 'omo_request_seconds_count{service="orders",type="submit_order"}'
+    expect(after["orders"].get(k, 0) - before["orders"].get(k, 0) == 6, "submit latencies not measured")
+    # Orders by state: a gauge kept with the orders themselves, so it sums to
+    # every order taken, whatever states they have reached.
+    states = {k: v for k, v in after["orders"].items() if k.startswith('omo_orders{service="orders",state=')}
+    expect(sum(states.values()) == 5 and all(v >= 0 for v in states.values()), "orders by state: %s" % states)
+    lag = 'omo_inbox_lag{service="router",producer="orders"}'
+    expect(lag in after["router"] and after["router"][lag] >= 0, "no inbox lag for router <- orders")
+    deadline = time.time() + 20
+    while scrape(s, "router").get(lag) != 0 and time.time() < deadline:
+        time.sleep(0.5)
+    expect(scrape(s, "router").get(lag) == 0, "router never caught up with orders")
     for svc in services:
         addr = open(os.path.join(s.run, svc + ".http")).read().strip()
         for page, want in (("healthz", b"ok\n"), ("readyz", b"ready\n")):
