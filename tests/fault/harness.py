@@ -1196,9 +1196,24 @@ def check(st, orders, cat, faults, data_dir, stops, n_orders, say):
     for s, rc in stops.items():
         if rc != 0:
             health.append("%s: exit status %s on SIGTERM (expected 0)" % (s, rc))
+    # Every log, across every restart: a sanitizer report is a failure even
+    # when the service was restarted after it and the invariants held.
+    renewed = 0
+    for s in SERVICES:
+        try:
+            with open(os.path.join(os.path.dirname(data_dir), s + ".log"), errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        renewed += text.count("listener_renewed")
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in text:
+                at = text.index(marker)
+                health.append("%s: %s" % (s, text[at:at + 300].replace("\n", " | ")))
     v.add("I10", len(health), "6 environments open; stale readers cleared: 0 expected; data.mdb sizes %s "
-          "(bound 16 MiB + 32 KiB per order = %.0f MiB); clean SIGTERM stops %d/6" % (
-              ", ".join(notes), bound / 2 ** 20, sum(rc == 0 for rc in stops.values())), health)
+          "(bound 16 MiB + 32 KiB per order = %.0f MiB); clean SIGTERM stops %d/6; no sanitizer "
+          "report in any log; listeners renewed %d times" % (
+              ", ".join(notes), bound / 2 ** 20, sum(rc == 0 for rc in stops.values()), renewed), health)
     return v, len(acked)
 
 
