@@ -6,19 +6,27 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/http/http.h>
+#include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #define SLICE_MS 100 /* calls wait in slices so that an interrupt is seen */
 
 /* How a listener is checked (see omo_sock_probe). */
-#define PROBE_EVERY_US    2000000 /* a probe dials this often */
-#define PROBE_PATIENCE_US 1000000 /* a handshake on a healthy listener takes well under this */
+#define PROBE_EVERY_US    2000000 /* a probe connects this often */
+#define PROBE_PATIENCE_US 1000000 /* a handover on a healthy listener takes well under this */
 #define PROBE_GRACE_US    200000  /* and once overdue, this much more of our own running time */
+
+/* SP protocol numbers, for the probe's handshake (nng's sp/protocol ids). */
+enum { SP_PUB = 0x20, SP_SUB = 0x21, SP_REQ = 0x30, SP_REP = 0x31 };
 
 struct omo_sock {
 	nng_socket s;
@@ -28,11 +36,11 @@ struct omo_sock {
 	/* listening sockets */
 	nng_listener listener;
 	char *url;
-	nng_socket probe; /* a peer socket of our own, dialled now and then */
-	bool probing;
+	int probe_fd;             /* a plain connection of our own, or -1 */
+	bool probe_greeted;       /* it has read the listener's header and sent ours */
 	atomic_uint pipes_added;  /* connections handed to this socket, counted on nng's threads */
-	unsigned probe_base;      /* pipes_added when the probe was dialled */
-	int64_t probe_at_us;      /* when the probe was last dialled */
+	unsigned probe_base;      /* pipes_added when the probe connected */
+	int64_t probe_at_us;      /* when the probe last connected */
 	int64_t probe_overdue_us; /* when it was first seen overdue; 0 if not */
 };
 
@@ -95,6 +103,7 @@ omo_err omo_sock_listen(omo_sock **sp, omo_sock_kind kind, const char *url, omo_
 	if (s == NULL)
 		return omo_fail(d, OMO_E_NOMEM, "out of memory");
 	s->fd = -1;
+	s->probe_fd = -1;
 	if ((s->url = strdup(url)) == NULL) {
 		free(s);
 		return omo_fail(d, OMO_E_NOMEM, "out of memory");
@@ -111,38 +120,108 @@ omo_err omo_sock_listen(omo_sock **sp, omo_sock_kind kind, const char *url, omo_
 	return OMO_E_OK;
 }
 
-/* A probe never sends: it only shows that the listener still hands new
- * connections to the socket. */
-static void probe_start(omo_sock *s, int64_t now_us)
+/*
+ * The probe is a plain socket speaking just the SP handshake, not an nng
+ * socket: nng 1.5.2 can hang in nng_close of a socket that is receiving,
+ * which a probe closed every 2 s would sooner or later meet. It completes the
+ * handshake before it hangs up, so that it never wedges the listener itself.
+ */
+static int probe_connect(const char *url)
 {
-	int rv = s->kind == OMO_REP ? nng_req0_open(&s->probe) : nng_sub0_open(&s->probe);
-	s->probe_at_us = now_us;
-	if (rv != 0)
-		return;
-	s->probe_base = atomic_load(&s->pipes_added);
-	if (nng_dial(s->probe, s->url, NULL, NNG_FLAG_NONBLOCK) != 0) {
-		nng_close(s->probe);
-		return;
+	int fd = -1;
+	if (strncmp(url, "ipc://", 6) == 0) {
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		if (strlen(url + 6) >= sizeof(a.sun_path) ||
+		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+			return -1;
+		memcpy(a.sun_path, url + 6, strlen(url + 6) + 1);
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 && errno != EINPROGRESS) {
+			close(fd);
+			return -1;
+		}
+		return fd;
 	}
-	s->probing = true;
+	if (strncmp(url, "tcp://", 6) != 0)
+		return -1;
+	char host[256];
+	const char *hp = url + 6, *colon = strrchr(hp, ':');
+	if (colon == NULL || (size_t)(colon - hp) >= sizeof(host))
+		return -1;
+	memcpy(host, hp, (size_t)(colon - hp));
+	host[colon - hp] = '\0';
+	/* A listener on every address is reached on loopback. */
+	const char *name = host[0] == '\0' || strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0
+	                       ? "127.0.0.1"
+	                   : strcmp(host, "[::]") == 0 ? "::1"
+	                                               : host;
+	char bare[256];
+	size_t n = strlen(name);
+	if (name[0] == '[' && n > 2 && name[n - 1] == ']') { /* [v6 address] */
+		memcpy(bare, name + 1, n - 2);
+		bare[n - 2] = '\0';
+		name = bare;
+	}
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai;
+	if (getaddrinfo(name, colon + 1, &hints, &ai) != 0)
+		return -1;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static void probe_end(omo_sock *s)
+{
+	if (s->probe_fd >= 0)
+		close(s->probe_fd);
+	s->probe_fd = -1;
+	s->probe_greeted = false;
+	s->probe_overdue_us = 0;
+}
+
+/* probe_greet reads the listener's 8-byte SP header once it has come and
+ * answers with the header of the peer protocol; false if the connection failed. */
+static bool probe_greet(omo_sock *s)
+{
+	uint8_t theirs[8];
+	ssize_t n = recv(s->probe_fd, theirs, sizeof(theirs), MSG_PEEK);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN;
+	if (n == 0)
+		return false;
+	if (n < 8)
+		return true; /* the rest is on its way */
+	int ours = s->kind == OMO_REP ? SP_REQ : SP_SUB;
+	uint8_t hello[8] = {0, 'S', 'P', 0, (uint8_t)(ours >> 8), (uint8_t)ours, 0, 0};
+	if (recv(s->probe_fd, theirs, sizeof(theirs), 0) != 8 ||
+	    send(s->probe_fd, hello, sizeof(hello), MSG_NOSIGNAL) != 8)
+		return false;
+	s->probe_greeted = true;
+	return true;
 }
 
 int omo_sock_probe(omo_sock *s, int64_t now_us)
 {
 	if (s->url == NULL || strncmp(s->url, "tls+", 4) == 0)
 		return 0; /* not listening, or a TLS listener, which would want a certificate */
-	if (!s->probing) {
-		if (now_us - s->probe_at_us >= PROBE_EVERY_US)
-			probe_start(s, now_us);
+	if (s->probe_fd < 0) {
+		if (now_us - s->probe_at_us >= PROBE_EVERY_US) {
+			s->probe_at_us = now_us;
+			s->probe_base = atomic_load(&s->pipes_added);
+			s->probe_fd = probe_connect(s->url);
+		}
 		return 0;
 	}
-	/* Any connection handed over since the probe dialled shows the listener
-	 * works. Closing a probe before then would itself wedge the listener, so
-	 * it stays until then or until the listener is judged. */
+	/* Any connection handed over since the probe connected shows the listener works. */
 	if (atomic_load(&s->pipes_added) != s->probe_base) {
-		nng_close(s->probe);
-		s->probing = false;
-		s->probe_overdue_us = 0;
+		probe_end(s);
+		return 0;
+	}
+	if (!s->probe_greeted && !probe_greet(s)) {
+		probe_end(s); /* refused or dropped: the listener is there but busy; try later */
 		return 0;
 	}
 	if (now_us - s->probe_at_us < PROBE_PATIENCE_US)
@@ -155,9 +234,7 @@ int omo_sock_probe(omo_sock *s, int64_t now_us)
 		return 0;
 	/* Listening anew drops the connections this listener accepted; their
 	 * peers dial again and anything lost in between is repaired upstream. */
-	nng_close(s->probe);
-	s->probing = false;
-	s->probe_overdue_us = 0;
+	probe_end(s);
 	nng_listener_close(s->listener);
 	return nng_listen(s->s, s->url, &s->listener, 0) == 0 ? 1 : -1;
 }
@@ -171,6 +248,7 @@ omo_err omo_sock_dial(omo_sock **sp, omo_sock_kind kind, const char *const *urls
 	if (s == NULL)
 		return omo_fail(d, OMO_E_NOMEM, "out of memory");
 	s->fd = -1;
+	s->probe_fd = -1;
 	if ((rv = sock_open(s, kind)) != 0) {
 		free(s);
 		return fail_nng(d, rv, "open", NULL);
@@ -200,8 +278,7 @@ void omo_sock_close(omo_sock *s)
 {
 	if (s == NULL)
 		return;
-	if (s->probing)
-		nng_close(s->probe);
+	probe_end(s);
 	nng_close(s->s);
 	free(s->url);
 	free(s);
