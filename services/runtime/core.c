@@ -58,6 +58,7 @@ struct omo_core {
 	struct {
 		char producer[OMO_PRODUCER_MAX + 1];
 		uint64_t epoch, latest;
+		bool beyond_retention;    /* what we miss is no longer in its outbox */
 	} heard[MAX_PRODUCERS];           /* the latest sequence each producer announced */
 	timed_request timed[BATCH_TIMED]; /* requests of the open batch, answered when it commits */
 	size_t n_timed;
@@ -647,10 +648,16 @@ int omo_core_catch_up(omo_core *c, const omo_gap *gap)
 			break;
 		applied += a == OMO_APPLIED;
 	}
-	if (ev->events_count == 0 && (uint64_t)ev->latest_seq >= gap->from_seq)
+	/* Loud, and a gauge an operator can alert on: this consumer cannot go on alone. */
+	bool beyond = ev->events_count == 0 && (uint64_t)ev->latest_seq >= gap->from_seq &&
+	              (uint64_t)ev->epoch == gap->epoch;
+	if (beyond)
 		OMO_ERROR("gap_beyond_retention", "producer=%s from=%llu latest=%lld",
 		          gap->producer, (unsigned long long)gap->from_seq,
 		          (long long)ev->latest_seq);
+	int slot = heard_slot(c, gap->producer, strlen(gap->producer), true);
+	if (slot >= 0)
+		c->heard[slot].beyond_retention = beyond;
 	omo_msg_fini(&reply);
 	return applied;
 }
@@ -891,6 +898,13 @@ void omo_core_metrics(omo_core *c, omo_buf *out)
 	            "Events a followed producer announced that are not applied here yet.");
 	r = (render){c, out, "omo_inbox_lag", 1};
 	omo_scan(c->batch, c->base + T_INBOX, NULL, 0, NULL, 0, render_inbox, &r);
+	metric_head(out, "omo_inbox_beyond_retention", "gauge",
+	            "1 if a followed producer no longer holds the events this service misses.");
+	for (int i = 0; i < MAX_PRODUCERS; i++)
+		if (c->heard[i].producer[0] != '\0')
+			omo_buf_printf(
+			    out, "omo_inbox_beyond_retention{service=\"%s\",producer=\"%s\"} %d\n",
+			    svc, c->heard[i].producer, c->heard[i].beyond_retention);
 	for (unsigned i = 0; i < c->h->n_stats; i++) {
 		const omo_stat_def *st = &c->h->stats[i];
 		char name[96];

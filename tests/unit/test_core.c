@@ -1029,6 +1029,53 @@ static void test_outbox_keeps_only_retained_events(void **state)
 	assert_true(seq_of(f->prod) == 20);
 }
 
+/* call_prod answers a consumer's request from the producer core, as a peer would. */
+static omo_err call_prod(void *arg, const char *peer, const omo_msg *req, omo_msg *reply,
+                         omo_error_detail *d)
+{
+	fx *f = arg;
+	(void)peer;
+	omo_buf in = tk_encode(req), out = {0};
+	begin(f->prod);
+	omo_core_request(f->prod, in.data, in.len, &out);
+	commit(f->prod);
+	omo_err e = omo_msg_decode(out.data, out.len, reply, d);
+	omo_buf_fini(&in);
+	omo_buf_fini(&out);
+	return e;
+}
+
+static void test_consumer_beyond_retention_says_so(void **state)
+{
+	fx *f = *state;
+	omo_core_set_limits(f->prod, &(omo_core_limits){.retain_events = 5,
+	                                                .retain_replies_us = 1000000000,
+	                                                .map_max_bytes = 1u << 30});
+	omo_core_set_caller(f->cons, call_prod, f);
+	evs e;
+	for (int i = 0; i < 4; i++) {
+		e = produce(f, 5);
+		if (i < 3)
+			evs_fini(&e);
+	}
+	f->now += 2000000;
+	housekeeping(f->prod);
+	/* The consumer hears seq 20 first: 1..15 are gone from the producer. */
+	omo_gap gap;
+	begin(f->cons);
+	assert_int_equal(apply(f->cons, &e.b[4], &gap), OMO_GAP);
+	assert_int_equal(omo_core_catch_up(f->cons, &gap), 0);
+	omo_buf m = {0};
+	omo_core_metrics(f->cons, &m);
+	commit(f->cons);
+	omo_buf_append(&m, "", 1);
+	assert_non_null(strstr(
+	    (char *)m.data, "omo_inbox_beyond_retention{service=\"ledger\",producer=\"shop\"} 1"));
+	assert_int_equal(f->ca.events, 0); /* nothing applied out of order */
+	omo_buf_fini(&m);
+	evs_fini(&e);
+}
+
 static void test_replies_dropped_after_retention(void **state)
 {
 	fx *f = *state;
@@ -1082,6 +1129,7 @@ int main(void)
 	    T(test_invalid_events_are_ignored),
 	    T(test_outbox_keeps_only_retained_events),
 	    T(test_replies_dropped_after_retention),
+	    T(test_consumer_beyond_retention_says_so),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
