@@ -45,12 +45,28 @@ static stock_level get_level(omo_ctx *ctx, const char *sku, const char *node)
 	return s;
 }
 
+enum { STAT_ON_HAND, STAT_RESERVED };
+static const omo_stat_def stats[] = {
+    [STAT_ON_HAND] = {"units_on_hand", "gauge", "node", "Units on hand, by node."},
+    [STAT_RESERVED] = {"units_reserved", "gauge", "node",
+                       "Units held for orders and carts, by node."},
+};
+
+/* put_level is the one place stock changes, so the gauges by node follow it. */
 static omo_err put_level(omo_ctx *ctx, const char *sku, const char *node, const stock_level *s)
 {
 	char k[KEY_MAX];
 	if (s->on_hand < 0 || s->reserved < 0 || s->reserved > s->on_hand)
 		abort(); /* a bug: the callers check before they write */
-	return omo_put(ctx->txn, T_STOCK, k, stock_key(k, sku, node), s, sizeof(*s));
+	stock_level was = get_level(ctx, sku, node);
+	omo_err e = OMO_E_OK;
+	if (s->on_hand != was.on_hand)
+		e = omo_stat_add(ctx, STAT_ON_HAND, node, s->on_hand - was.on_hand);
+	if (e == OMO_E_OK && s->reserved != was.reserved)
+		e = omo_stat_add(ctx, STAT_RESERVED, node, s->reserved - was.reserved);
+	return e != OMO_E_OK
+	           ? e
+	           : omo_put(ctx->txn, T_STOCK, k, stock_key(k, sku, node), s, sizeof(*s));
 }
 
 static omo_err known(const inventory_app *app, const char *sku, const char *node,
@@ -601,6 +617,8 @@ static const omo_handlers handlers = {
     .on_request = on_request,
     .on_event = on_event,
     .on_tick = on_tick,
+    .stats = stats,
+    .n_stats = sizeof(stats) / sizeof(stats[0]),
 };
 static const omo_option options[] = {INVENTORY_OPTIONS(OMO_CONFIG_ROW, inventory_config)};
 static const char *const follows[] = {"node-manufacturer", "node-warehouse", "node-store"};

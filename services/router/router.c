@@ -802,6 +802,12 @@ static omo_err add_pending(omo_route_state *s, omo_arena *a, const omo_fulfillme
 	return OMO_E_OK;
 }
 
+enum { STAT_RESOURCED };
+static const omo_stat_def stats[] = {
+    [STAT_RESOURCED] = {"fulfillments_resourced_total", "counter", "node",
+                        "Fulfilments a node declined, sent to be sourced again, by that node."},
+};
+
 static omo_err on_update(omo_ctx *ctx, const omo_fulfillment_update *u)
 {
 	omo_route_state s;
@@ -818,7 +824,8 @@ static omo_err on_update(omo_ctx *ctx, const omo_fulfillment_update *u)
 			OMO_INFO("fulfillment_rejected", "node=%s detail=\"%s\"", u->node,
 			         u->detail);
 			s.rejections++;
-			if ((e = add_excluded(&s, &a, u->node)) == OMO_E_OK &&
+			if ((e = omo_stat_add(ctx, STAT_RESOURCED, u->node, 1)) == OMO_E_OK &&
+			    (e = add_excluded(&s, &a, u->node)) == OMO_E_OK &&
 			    (e = add_pending(&s, &a, p)) == OMO_E_OK && !s.cancelled)
 				e = schedule_retry(ctx, &s, ctx->now_us);
 		}
@@ -957,6 +964,8 @@ static const omo_handlers handlers = {
     .on_request = on_request,
     .on_event = on_event,
     .on_tick = on_tick,
+    .stats = stats,
+    .n_stats = sizeof(stats) / sizeof(stats[0]),
 };
 static const omo_option options[] = {ROUTER_OPTIONS(OMO_CONFIG_ROW, router_config)};
 static const char *const follows[] = {"orders", "node-manufacturer", "node-warehouse",

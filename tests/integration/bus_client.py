@@ -263,6 +263,12 @@ def case_metrics(s):
     # every order taken, whatever states they have reached.
     states = {k: v for k, v in after["orders"].items() if k.startswith('omo_orders{service="orders",state=')}
     expect(sum(states.values()) == 5 and all(v >= 0 for v in states.values()), "orders by state: %s" % states)
+    # Stock by node, kept with the stock: on hand is what the seed put there, less what shipped.
+    on_hand = sum(v for k, v in after["inventory"].items() if k.startswith('omo_units_on_hand{'))
+    seeded = sum(int(row.split(",")[2]) for row in open(os.path.join(NETWORK, "stock.csv")).read().split()[1:])
+    expect(0 < on_hand <= seeded, "units on hand %d, seeded %d" % (on_hand, seeded))
+    expect(all(v >= 0 for k, v in after["inventory"].items() if k.startswith('omo_units_reserved{')),
+           "negative reserved units")
     lag = 'omo_inbox_lag{service="router",producer="orders"}'
     expect(lag in after["router"] and after["router"][lag] >= 0, "no inbox lag for router <- orders")
     deadline = time.time() + 20

@@ -792,6 +792,20 @@ static void test_rejection_resources_elsewhere(void **state)
 	assert_false(node_in_reserves(f, mark, "DC-NJ"));
 	assert_false(node_in_reserves(f, mark + 2, "DC-TX"));
 
+	/* /metrics counts each node's declines once, the repeated event not again */
+	omo_buf m = {0};
+	assert_int_equal(omo_core_begin(f->s.core), OMO_E_OK);
+	omo_core_metrics(f->s.core, &m);
+	omo_core_abort(f->s.core);
+	omo_buf_append(&m, "", 1);
+	assert_non_null(strstr((char *)m.data,
+	                       "omo_fulfillments_resourced_total{service=\"router\","
+	                       "node=\"DC-NJ\"} 1\n"));
+	assert_non_null(strstr((char *)m.data,
+	                       "omo_fulfillments_resourced_total{service=\"router\","
+	                       "node=\"DC-TX\"} 1\n"));
+	omo_buf_fini(&m);
+
 	/* the decision records say so: each rejected node excluded, by name */
 	omo_msg r;
 	explain(f, &id, &r);
