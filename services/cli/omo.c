@@ -1,7 +1,7 @@
 /*
  * omo.c - the operator's command line: start and stop the local stack on one
- * machine, see whether it is healthy, and talk to the orders and inventory
- * services by hand.
+ * machine, see whether it is healthy, talk to the orders and inventory
+ * services by hand, and follow one order across every service's events.
  *
  * `omo up` starts a supervisor (its own process, in its own session) that
  * starts the services in order, waits until each answers, then restarts any
@@ -283,18 +283,27 @@ static omo_err call_within(omo_sock *s, const omo_msg *req, omo_msg *reply, int 
 	}
 }
 
-/* health asks s for its event stream's head (FETCH_EVENTS from 1, at most 1). */
+/* fetch asks s for its events of epoch (0: its current one) from from_seq on. */
+static omo_err fetch(omo_sock *s, int64_t epoch, int64_t from_seq, int64_t max, int timeout_ms,
+                     omo_msg *reply, omo_error_detail *d)
+{
+	omo_msg req;
+	request_init(&req, OMO_MSG_FETCH_EVENTS);
+	req.body.fetch_events.epoch = epoch;
+	req.body.fetch_events.from_seq = from_seq;
+	req.body.fetch_events.max = max;
+	omo_err e = call_within(s, &req, reply, timeout_ms, d);
+	if (e == OMO_E_OK && reply->type != OMO_MSG_EVENTS)
+		e = omo_fail(d, OMO_E_INTERNAL, "fetch_events answered with %s",
+		             omo_msg_name(reply->type));
+	return e;
+}
+
+/* health asks s for its event stream's head (its first event at most). */
 static omo_err health(omo_sock *s, int timeout_ms, int64_t *latest_seq, omo_error_detail *d)
 {
-	omo_msg req, reply;
-	request_init(&req, OMO_MSG_FETCH_EVENTS);
-	req.body.fetch_events.epoch = 0;
-	req.body.fetch_events.from_seq = 1;
-	req.body.fetch_events.max = 1;
-	omo_err e = call_within(s, &req, &reply, timeout_ms, d);
-	if (e == OMO_E_OK && reply.type != OMO_MSG_EVENTS)
-		e = omo_fail(d, OMO_E_INTERNAL, "health check answered with %s",
-		             omo_msg_name(reply.type));
+	omo_msg reply;
+	omo_err e = fetch(s, 0, 1, 1, timeout_ms, &reply, d);
 	if (e == OMO_E_OK)
 		*latest_seq = reply.body.events.latest_seq;
 	omo_msg_fini(&reply);
@@ -518,15 +527,17 @@ static void supervisor_state(const cli *c, const supervised *sv)
 		rename(tmp, path);
 }
 
-static void supervisor_log(const char *event, const struct service *s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void supervisor_log(const char *event, const struct service *s, const char *fmt, ...)
+static void supervisor_log(const char *level, const char *event, const struct service *s,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void supervisor_log(const char *level, const char *event, const struct service *s,
+                           const char *fmt, ...)
 {
 	char when[32];
 	time_t t = time(NULL);
 	va_list ap;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	fprintf(stderr, "ts=%s svc=supervisor event=%s service=%s ", when, event, s->name);
+	fprintf(stderr, "ts=%s level=%s svc=supervisor event=%s service=%s ", when, level, event,
+	        s->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -551,7 +562,7 @@ static void supervise_loop(const cli *c, supervised *sv)
 					sv[i].backoff_ms = RESTART_MIN_MS;
 				sv[i].restart_at_ms = now + sv[i].backoff_ms;
 				supervisor_log(
-				    "service_died", s, "pid=%ld %s=%d restart_in_ms=%lld",
+				    "warn", "service_died", s, "pid=%ld %s=%d restart_in_ms=%lld",
 				    (long)sv[i].pid, WIFSIGNALED(status) ? "signal" : "status",
 				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
 				    (long long)sv[i].backoff_ms);
@@ -566,7 +577,7 @@ static void supervise_loop(const cli *c, supervised *sv)
 					sv[i].restarts++;
 					sv[i].started_ms = now;
 					pid_write(c, s, pid);
-					supervisor_log("service_restarted", s,
+					supervisor_log("info", "service_restarted", s,
 					               "pid=%ld restarts=%d", (long)pid,
 					               sv[i].restarts);
 				} else
@@ -579,7 +590,7 @@ static void supervise_loop(const cli *c, supervised *sv)
 	for (size_t i = N_SERVICES; i-- > 0;) {
 		if (sv[i].pid > 0) {
 			bool clean = stop(sv[i].pid);
-			supervisor_log("service_stopped", &services[i], "pid=%ld clean=%d",
+			supervisor_log("info", "service_stopped", &services[i], "pid=%ld clean=%d",
 			               (long)sv[i].pid, clean);
 		}
 		pid_remove(c, &services[i]);
@@ -987,6 +998,191 @@ static int cmd_inventory(cli *c)
 	return EXIT_OK;
 }
 
+/* ---- trace ------------------------------------------------------------- */
+
+#define TRACE_PAGE 10000 /* events per fetch: the most fetch_events returns */
+
+/* One event of the traced order, as its producer's outbox keeps it. */
+typedef struct traced {
+	int64_t ts_us;
+	uint64_t seq;
+	const char *service;
+	omo_msg_type type;
+	char detail[320];
+} traced;
+
+typedef struct trace {
+	traced *events;
+	size_t n, cap;
+} trace;
+
+/* describe writes an event's scalar fields as logfmt (name=value ...), its order id left out. */
+static void describe(const omo_msg *m, char *out, size_t n)
+{
+	const omo_rec_desc *body = omo_msg_descs[m->type].body;
+	const char *rec = (const char *)&m->body;
+	size_t len = 0;
+	out[0] = '\0';
+	for (uint32_t i = 0; i < body->n_fields && len < n; i++) {
+		const omo_field_desc *f = &body->fields[i];
+		const char *p = rec + f->offset;
+		char v[160];
+		if (f->kind == OMO_K_STR && *p != '\0')
+			snprintf(v, sizeof(v), strchr(p, ' ') ? "\"%s\"" : "%s", p);
+		else if (f->kind == OMO_K_ENUM)
+			snprintf(v, sizeof(v), "%s", omo_enum_name(f->en, *(const int *)p));
+		else if (f->kind == OMO_K_I64)
+			snprintf(v, sizeof(v), "%lld", (long long)*(const int64_t *)p);
+		else if (f->kind == OMO_K_LIST)
+			snprintf(v, sizeof(v), "%u", *(const uint32_t *)(rec + f->aux_offset));
+		else if (f->kind == OMO_K_UUID && strcmp(f->name, "order_id") != 0)
+			omo_uuid_format((const omo_uuid *)p, v);
+		else
+			continue;
+		len += (size_t)snprintf(out + len, n - len, "%s%s=%s", len ? " " : "", f->name, v);
+	}
+}
+
+static int trace_add(trace *t, const omo_msg *m, const char *service)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		traced *more = realloc(t->events, cap * sizeof(*more));
+		if (more == NULL)
+			return -1;
+		t->events = more;
+		t->cap = cap;
+	}
+	traced *e = &t->events[t->n++];
+	*e = (traced){m->ts_us, m->seq, service, m->type, ""};
+	describe(m, e->detail, sizeof(e->detail));
+	return 0;
+}
+
+/*
+ * oldest_kept finds the first event s still keeps in [from, latest]: retention
+ * drops the oldest first, so what is kept is one range, found by bisection.
+ */
+static omo_err oldest_kept(omo_sock *s, int64_t epoch, int64_t from, int64_t latest, int timeout_ms,
+                           int64_t *oldest, omo_error_detail *d)
+{
+	while (from < latest) {
+		int64_t mid = from + (latest - from) / 2;
+		omo_msg reply;
+		omo_err e = fetch(s, epoch, mid, 1, timeout_ms, &reply, d);
+		bool kept = e == OMO_E_OK && reply.body.events.events_count > 0;
+		omo_msg_fini(&reply);
+		if (e != OMO_E_OK)
+			return e;
+		if (kept)
+			latest = mid;
+		else
+			from = mid + 1;
+	}
+	*oldest = from;
+	return OMO_E_OK;
+}
+
+/* trace_service adds the events of order that service still keeps to t. */
+static omo_err trace_service(const cli *c, const char *service, const omo_uuid *order, trace *t,
+                             omo_error_detail *d)
+{
+	int timeout_ms = (int)c->cfg.timeout_ms;
+	int64_t epoch = 0, from = 1;
+	bool bisected = false;
+	omo_sock *s = NULL;
+	omo_err e = dial(c, service, timeout_ms, &s, d);
+	while (e == OMO_E_OK) {
+		omo_msg reply;
+		if ((e = fetch(s, epoch, from, TRACE_PAGE, timeout_ms, &reply, d)) != OMO_E_OK)
+			break;
+		const omo_events *r = &reply.body.events;
+		int64_t latest = r->latest_seq;
+		uint32_t n = r->events_count;
+		if (epoch != 0 && r->epoch != epoch)
+			e = omo_fail(d, OMO_E_UNAVAILABLE, "%s restarted afresh while read",
+			             service);
+		epoch = r->epoch;
+		for (uint32_t i = 0; e == OMO_E_OK && i < n; i++) {
+			omo_msg ev;
+			omo_error_detail bad = {0};
+			if (omo_msg_decode(r->events[i].bytes, r->events[i].bytes_len, &ev, &bad) !=
+			    OMO_E_OK) {
+				fprintf(stderr, "omo trace: %s seq %lld: %s\n", service,
+				        (long long)(from + i), bad.text);
+				continue;
+			}
+			if (memcmp(ev.corr.b, order->b, sizeof(order->b)) == 0 &&
+			    trace_add(t, &ev, service) != 0)
+				e = omo_fail(d, OMO_E_NOMEM, "out of memory");
+			omo_msg_fini(&ev);
+		}
+		omo_msg_fini(&reply);
+		if (e != OMO_E_OK || (n == 0 && (bisected || latest < from)))
+			break;
+		if (n == 0) {
+			/* the oldest events are gone: start from the first one kept */
+			int64_t oldest = from;
+			e = oldest_kept(s, epoch, from, latest, timeout_ms, &oldest, d);
+			if (e == OMO_E_OK)
+				fprintf(stderr, "omo trace: %s keeps events from seq %lld on\n",
+				        service, (long long)oldest);
+			from = oldest;
+			bisected = true;
+			continue;
+		}
+		from += n;
+		if (from > latest)
+			break;
+	}
+	omo_sock_close(s);
+	return e;
+}
+
+static int traced_cmp(const void *a, const void *b)
+{
+	const traced *x = a, *y = b;
+	if (x->ts_us != y->ts_us)
+		return x->ts_us < y->ts_us ? -1 : 1;
+	int by_service = strcmp(x->service, y->service);
+	return by_service != 0 ? by_service : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int cmd_trace(cli *c)
+{
+	omo_uuid order;
+	trace t = {0};
+	size_t answered = 0;
+	if (parse_order_id(c->args[0], &order) != 0)
+		return EXIT_USAGE;
+	for (size_t i = 0; i < N_SERVICES; i++) {
+		omo_error_detail d = {0};
+		omo_err e = trace_service(c, services[i].name, &order, &t, &d);
+		if (e == OMO_E_OK)
+			answered++;
+		else
+			fprintf(stderr, "omo trace: %s: %s: %s (its events are missing below)\n",
+			        services[i].name, omo_err_name(e), d.text);
+	}
+	if (t.n > 1) /* qsort must not be given the NULL of an empty trace */
+		qsort(t.events, t.n, sizeof(*t.events), traced_cmp);
+	printf("%-27s %-18s %8s %-22s %s\n", "time", "service", "seq", "event", "detail");
+	for (size_t i = 0; i < t.n; i++) {
+		const traced *e = &t.events[i];
+		char when[32];
+		time_t sec = (time_t)(e->ts_us / 1000000);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", gmtime(&sec));
+		printf("%s.%06lldZ %-18s %8llu %-22s %s\n", when, (long long)(e->ts_us % 1000000),
+		       e->service, (unsigned long long)e->seq, omo_msg_name(e->type), e->detail);
+	}
+	printf("%zu events of order %s from %zu of %zu services\n", t.n, c->args[0], answered,
+	       N_SERVICES);
+	free(t.events);
+	if (t.n == 0)
+		fprintf(stderr, "omo trace: no service keeps an event of order %s\n", c->args[0]);
+	return t.n > 0 && answered == N_SERVICES ? EXIT_OK : EXIT_FAILED;
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 /* cmd_partners shows what the partner adapter did, from its folders in <state>/partners. */
@@ -1029,6 +1225,8 @@ static const struct command {
      "stock per SKU and node: on_hand, reserved, available"},
     {"partners", "[--partners=DIR] [--last=N]", 0, 0, cmd_partners,
      "each partner's last documents in and out, acknowledgements, what is in error and why"},
+    {"trace", "ORDER_ID", 1, 1, cmd_trace,
+     "one order's events from every service, in time order (service, seq, event)"},
     {"help", "", 0, 0, cmd_help, "this text"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

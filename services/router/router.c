@@ -564,8 +564,10 @@ static omo_err reserve_jobs(omo_ctx *ctx, job *jobs, int n, omo_err *codes, omo_
 		if (r->results[k].code[0] != '\0') {
 			omo_err c = omo_err_from_name(r->results[k].code);
 			codes[idx[k]] = c == OMO_E_COUNT ? OMO_E_INTERNAL : c;
-			OMO_INFO("reserve_refused", "code=%s detail=\"%s\"", r->results[k].code,
-			         r->results[k].detail);
+			char order[37];
+			omo_uuid_format(&groups[k].order_id, order);
+			OMO_INFO("reserve_refused", "order_id=%s code=%s detail=\"%s\"", order,
+			         r->results[k].code, r->results[k].detail);
 		}
 	omo_msg_fini(&reply);
 	return e;
@@ -821,8 +823,10 @@ static omo_err on_update(omo_ctx *ctx, const omo_fulfillment_update *u)
 		bool rejected = u->status == OMO_FF_REJECTED && p->status != OMO_FF_REJECTED;
 		p->status = u->status;
 		if (rejected) {
-			OMO_INFO("fulfillment_rejected", "node=%s detail=\"%s\"", u->node,
-			         u->detail);
+			char order[37];
+			omo_uuid_format(&u->order_id, order);
+			OMO_INFO("fulfillment_rejected", "order_id=%s node=%s detail=\"%s\"", order,
+			         u->node, u->detail);
 			s.rejections++;
 			if ((e = omo_stat_add(ctx, STAT_RESOURCED, u->node, 1)) == OMO_E_OK &&
 			    (e = add_excluded(&s, &a, u->node)) == OMO_E_OK &&
