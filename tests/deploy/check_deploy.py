@@ -14,7 +14,7 @@ from services/runtime/service.c. Units are also checked by
 
 `selftest` plants defects in a copy of deploy/ (an unknown option, a probe
 path the code does not serve, a binary that does not exist, a port no
-container opens, a missing hardening option) and fails unless each is caught.
+container opens, a missing hardening option, a file no ConfigMap holds) and fails unless each is caught.
 """
 import glob
 import os
@@ -343,6 +343,19 @@ class Checker:
                 continue
             self.check_statefulset(sets[name][0], sets[name][1], name, binary, role, services, sets, maps)
 
+    @staticmethod
+    def mounted_file(fs_path, mounts, volumes, maps):
+        """The source of the file at fs_path in a container, if a mounted ConfigMap holds it."""
+        for mount_path, m in mounts.items():
+            cm = volumes.get(m["name"], {}).get("configMap", {}).get("name")
+            if cm is None:
+                continue
+            if m.get("subPath") and fs_path == mount_path:
+                return maps.get(cm, {}).get(m["subPath"])
+            if not m.get("subPath") and os.path.dirname(fs_path) == mount_path:
+                return maps.get(cm, {}).get(os.path.basename(fs_path))
+        return None
+
     def check_statefulset(self, path, sts, name, binary, role, services, sets, maps):
         spec = sts["spec"]
         pod = spec["template"]
@@ -405,13 +418,16 @@ class Checker:
             if opt.get(dir_opt) not in mounts:
                 self.fail(path, "%s: %s %s is not a mounted volume" % (name, dir_opt, opt.get(dir_opt)))
         if "config" in flags:
-            m = mounts.get(flags["config"])
-            cm = volumes.get(m["name"], {}).get("configMap", {}).get("name") if m else None
-            text = maps.get(cm, {}).get(m.get("subPath")) if m else None
-            if text is None:
+            source = self.mounted_file(flags["config"], mounts, volumes, maps)
+            if source is None:
                 self.fail(path, "%s: --config=%s is not a file of a ConfigMap" % (name, flags["config"]))
             else:
-                self.conf_file(path, binary, text)
+                conf = self.conf_file(path, binary, source)
+                opt = dict({"OMO_" + k.upper(): v for k, v in conf.items()}, **opt)
+        for key, value in opt.items():
+            if value.startswith("/etc/") and value not in mounts and \
+                    self.mounted_file(value, mounts, volumes, maps) is None:
+                self.fail(path, "%s: %s=%s is no file of a mounted ConfigMap" % (name, key[4:].lower(), value))
         req = c.get("resources", {}).get("requests", {})
         if "memory" not in req or "cpu" not in req:
             self.fail(path, "%s: no resource requests" % name)
@@ -425,12 +441,13 @@ def check(code, deploy, quiet=False):
 
 
 PLANTED = [  # (file under deploy/, text, replacement, what must be reported)
-    ("config/router.conf", "max_splits", "max_split", "has no option max_split"),
+    ("config/router.conf", "max_declines", "max_decline", "has no option max_decline"),
     ("k8s/orders.yaml", "path: /readyz", "path: /ready", "path /ready is not served"),
     ("systemd/omo-router.service", "bin/omo-router", "bin/omo-routerd", "does not run omo-router"),
     ("k8s/kustomization.yaml", "router-0.omo:7001", "router-0.omo:7009", "on port 7009"),
     ("systemd/omo-.service.d/10-omo.conf", "NoNewPrivileges=yes", "NoNewPrivileges=no", "NoNewPrivileges"),
     ("k8s/nodes.yaml", "--role=store", "--role=shop", "role shop is none of"),
+    ("k8s/routing.conf", "routing/rules.yaml", "routing/rule.yaml", "rules=/etc/omo/routing/rule.yaml is no file"),
 ]
 
 
