@@ -478,16 +478,18 @@ int omo_service_main(const omo_service_def *def, int argc, char **argv)
 		rc = loaded < 0 ? 2 : 0;
 		goto out;
 	}
+	const omo_common_config *common = cfg;
+	/* before the app is built, so that what it logs names the service too */
+	if (omo_log_init(name, common->log_level) != 0) {
+		fprintf(stderr, "%s: log_level must be error, warn, info or debug\n", name);
+		goto out;
+	}
 	if (def->app_init(app, cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", name, err);
 		goto out;
 	}
 	const omo_handlers *h = omo_service_handlers(def, app);
-	const omo_common_config *common = cfg;
-	if (omo_log_init(h->name, common->log_level) != 0) {
-		fprintf(stderr, "%s: log_level must be error, warn, info or debug\n", h->name);
-		goto out;
-	}
+	omo_log_init(h->name, common->log_level); /* a node's name comes with its role */
 	rc = omo_service_run(def, common, app);
 out:
 	if (app != NULL)
