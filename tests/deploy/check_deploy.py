@@ -4,17 +4,19 @@ deploy/ are well-formed and name only what exists in the code.
 
     check_deploy.py BIN_DIR SOURCE_DIR [manifests|selftest]
 
-What exists is read from the code, never listed here: the services of the
-stack (name, binary, role) from the supervisor's table in services/cli/omo.c,
-each binary's options from the X-macro tables (OMO_COMMON_OPTIONS in
-services/runtime/config.h plus the <SERVICE>_OPTIONS of its header), the node
-roles from the node_type enumeration of schemas/messages.def, the HTTP paths
-from services/runtime/service.c. Units are also checked by
-`systemd-analyze verify` (said to be skipped when it is not installed).
+What exists is read from the code, never listed here: the services (name,
+binary, role) from the supervisor's table in services/cli/omo.c and, for a
+service binary not in it, the name of its handlers; each binary's options
+from the X-macro tables (OMO_COMMON_OPTIONS in services/runtime/config.h plus
+the <SERVICE>_OPTIONS of its header); the node roles from the node_type
+enumeration of schemas/messages.def; the HTTP paths from
+services/runtime/service.c. Units are also checked by `systemd-analyze
+verify` (said to be skipped when it is not installed).
 
 `selftest` plants defects in a copy of deploy/ (an unknown option, a probe
 path the code does not serve, a binary that does not exist, a port no
-container opens, a missing hardening option, a file no ConfigMap holds) and fails unless each is caught.
+container opens, a missing hardening option, a role that does not exist, a
+file no ConfigMap holds) and fails unless each is caught.
 """
 import glob
 import os
@@ -45,8 +47,8 @@ class Code:
         self.src = src
         self.bin_dir = os.path.abspath(bin_dir)
         self.roles = self._enum("node_type")
-        self.services = self._stack()  # name -> (binary, role)
         self.options = self._options()  # binary -> {option: type}
+        self.services = self._stack()  # name -> (binary, role)
         self.http_paths = self._http_paths()
 
     def read(self, *path):
@@ -59,10 +61,19 @@ class Code:
         return re.findall(r'V\(\w+, "(\w+)"', block)
 
     def _stack(self):
+        """The local stack's services, then any other service binary by its handlers' name."""
         text = self.read("services", "cli", "omo.c")
         table = re.search(r"\} services\[\] = \{(.*?)\n\};", text, re.S).group(1)
         rows = re.findall(r'\{"([\w-]+)", "([\w-]+)", (?:"(\w+)"|NULL)\}', table)
-        return {name: (binary, role or None) for name, binary, role in rows}
+        stack = {name: (binary, role or None) for name, binary, role in rows}
+        for binary, folder in self.folders.items():
+            if binary in {b for b, _ in stack.values()}:
+                continue
+            for source in glob.glob(os.path.join(folder, "*.c")):
+                m = re.search(r'omo_handlers \w+ = \{[^}]*?\.name = "([\w-]+)"', open(source).read())
+                if m:
+                    stack[m.group(1)] = (binary, None)
+        return stack
 
     @staticmethod
     def _macro_rows(text, macro):
@@ -72,11 +83,13 @@ class Code:
     def _options(self):
         common = self._macro_rows(self.read("services", "runtime", "config.h"), "OMO_COMMON_OPTIONS")
         out = {}
+        self.folders = {}  # binary -> its folder
         for cmake in glob.glob(os.path.join(self.src, "services", "*", "CMakeLists.txt")):
             folder = os.path.dirname(cmake)
             m = re.search(r"add_executable\(([\w-]+) main\.c\)", open(cmake).read())
             if m is None:
                 continue
+            self.folders[m.group(1)] = folder
             rows = ""
             for header in glob.glob(os.path.join(folder, "*.h")):
                 text = open(header).read()
@@ -234,7 +247,7 @@ class Checker:
             env = dict(e.split("=", 1) for k, v in unit["Service"] + list(common.items())
                        if k == "Environment" for e in [expand(v)])
             self.check_env(path, binary, env)
-            state = expand(svc.get("StateDirectory", ""))
+            state = (expand(svc.get("StateDirectory", "")).split() or [""])[0]
             if state != "omo/" + name or env.get("OMO_DATA_DIR") != "%S/" + state:
                 self.fail(path, "state not under /var/lib/omo/%s (StateDirectory, OMO_DATA_DIR)" % name)
             for env_file in env_files:
