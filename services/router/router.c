@@ -216,28 +216,22 @@ static int sku_index(const snapshot *snap, const char *sku)
 	return p ? (int)(p - snap->skus) : -1;
 }
 
-static omo_err snapshot_take(omo_ctx *ctx, const router_app *app, job *jobs, int n, snapshot *snap,
+/* snapshot_take reads the stock of snap->skus (n_skus of them, any order,
+ * repeats allowed; it sorts them and drops the repeats) at every node. */
+static omo_err snapshot_take(omo_ctx *ctx, const router_app *app, snapshot *snap,
                              omo_error_detail *d)
 {
-	uint32_t nn = app->catalog.n_nodes, total = 0;
+	uint32_t nn = app->catalog.n_nodes;
 	omo_msg req, reply;
-	for (int i = 0; i < n; i++)
-		total += jobs[i].active ? jobs[i].s.pending_count : 0;
-	snap->skus = calloc(total + 1, sizeof(*snap->skus));
-	omo_sku_ref *refs = calloc(total + 1, sizeof(*refs));
-	if (snap->skus == NULL || refs == NULL) {
-		free(refs);
-		return omo_fail(d, OMO_E_NOMEM, "out of memory");
-	}
-	for (int i = 0; i < n; i++)
-		for (uint32_t l = 0; jobs[i].active && l < jobs[i].s.pending_count; l++)
-			snap->skus[snap->n_skus++] = jobs[i].s.pending[l].sku;
 	qsort(snap->skus, snap->n_skus, sizeof(*snap->skus), cmp_str);
 	uint32_t distinct = 0;
 	for (uint32_t i = 0; i < snap->n_skus; i++)
 		if (distinct == 0 || strcmp(snap->skus[distinct - 1], snap->skus[i]) != 0)
 			snap->skus[distinct++] = snap->skus[i];
 	snap->n_skus = distinct;
+	omo_sku_ref *refs = calloc(distinct + 1, sizeof(*refs));
+	if (refs == NULL)
+		return omo_fail(d, OMO_E_NOMEM, "out of memory");
 	for (uint32_t i = 0; i < distinct; i++)
 		snprintf(refs[i].sku, sizeof(refs[i].sku), "%s", snap->skus[i]);
 
@@ -262,6 +256,13 @@ static omo_err snapshot_take(omo_ctx *ctx, const router_app *app, job *jobs, int
 	}
 	omo_msg_fini(&reply);
 	return e;
+}
+
+static void snapshot_fini(snapshot *snap)
+{
+	free(snap->skus);
+	free(snap->on_hand);
+	free(snap->reserved);
 }
 
 /* Working memory for planning one order, reused across the batch. */
@@ -304,46 +305,33 @@ static void planner_free(planner *p)
 }
 
 /*
- * decision_inputs writes into j's decision record everything the routing
- * of j will read: the order, its exclusions, and the stock (with the rule
- * set's policy for it) of every (line, node) that has any. Live routing and
- * explain's replay both plan from this record, through request_build.
+ * decision_inputs adds to d (whose order fields and lines are set) the stock
+ * its routing will read: every (line, node) of the snapshot that has any,
+ * with the rule set's policy for it. Live routing, promises and explain's
+ * replay all plan from such a record, through request_build.
  */
-static omo_err decision_inputs(const omo_ctx *ctx, const router_app *app, const snapshot *snap,
-                               job *j)
+static omo_err decision_inputs(const router_app *app, const snapshot *snap, omo_decision *d,
+                               omo_arena *a)
 {
-	const omo_route_state *s = &j->s;
-	omo_decision *d = &j->dec;
 	uint32_t nn = app->catalog.n_nodes, n_cells = 0;
-	memset(d, 0, sizeof(*d));
-	d->order_id = s->order_id;
-	d->attempt = s->attempt + 1;
-	d->at_us = ctx->now_us;
-	d->channel = s->channel;
-	d->fulfillment = s->fulfillment;
-	memcpy(d->pickup_node, s->pickup_node, sizeof(d->pickup_node));
-	d->ship_to = s->ship_to;
-	d->lines = s->pending;
-	d->lines_count = s->pending_count;
-	d->excluded = s->excluded;
-	d->excluded_count = s->excluded_count;
-	for (uint32_t l = 0; l < s->pending_count; l++) {
-		int k = sku_index(snap, s->pending[l].sku);
+	for (uint32_t l = 0; l < d->lines_count; l++) {
+		int k = sku_index(snap, d->lines[l].sku);
 		for (uint32_t n = 0; k >= 0 && n < nn; n++)
 			n_cells += snap->on_hand[(size_t)k * nn + n] != 0 ||
 			           snap->reserved[(size_t)k * nn + n] != 0;
 	}
-	d->cells = omo_arena_alloc(&j->a, (n_cells + 1) * sizeof(*d->cells));
+	d->cells = omo_arena_alloc(a, (n_cells + 1) * sizeof(*d->cells));
 	if (d->cells == NULL)
 		return OMO_E_NOMEM;
-	for (uint32_t l = 0; l < s->pending_count; l++) {
-		int k = sku_index(snap, s->pending[l].sku);
+	d->cells_count = 0;
+	for (uint32_t l = 0; l < d->lines_count; l++) {
+		int k = sku_index(snap, d->lines[l].sku);
 		for (uint32_t n = 0; k >= 0 && n < nn; n++) {
 			size_t at = (size_t)k * nn + n;
 			if (snap->on_hand[at] == 0 && snap->reserved[at] == 0)
 				continue;
-			const rt_stock_rule *policy = rt_rules_stock(
-			    &app->rules, app->catalog.nodes[n].id, s->pending[l].sku);
+			const rt_stock_rule *policy =
+			    rt_rules_stock(&app->rules, app->catalog.nodes[n].id, d->lines[l].sku);
 			omo_decision_cell *c = &d->cells[d->cells_count++];
 			c->line = l;
 			memcpy(c->node, app->catalog.nodes[n].id, sizeof(c->node));
@@ -473,7 +461,20 @@ static omo_err plan_job(const omo_ctx *ctx, const router_app *app, snapshot *sna
 {
 	uint32_t nn = app->catalog.n_nodes, nl = j->s.pending_count;
 	const omo_route_state *s = &j->s;
-	omo_err e = decision_inputs(ctx, app, snap, j);
+	omo_decision *d = &j->dec;
+	memset(d, 0, sizeof(*d));
+	d->order_id = s->order_id;
+	d->attempt = s->attempt + 1;
+	d->at_us = ctx->now_us;
+	d->channel = s->channel;
+	d->fulfillment = s->fulfillment;
+	memcpy(d->pickup_node, s->pickup_node, sizeof(d->pickup_node));
+	d->ship_to = s->ship_to;
+	d->lines = s->pending;
+	d->lines_count = s->pending_count;
+	d->excluded = s->excluded;
+	d->excluded_count = s->excluded_count;
+	omo_err e = decision_inputs(app, snap, d, &j->a);
 	if (e != OMO_E_OK)
 		return e;
 	if (request_build(app, &j->dec, p) != 0)
@@ -674,7 +675,16 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 	}
 	if (e != OMO_E_OK || active + releases == 0)
 		return e;
-	if (active == 0 || (e = snapshot_take(ctx, app, jobs, n, &snap, &d)) == OMO_E_OK) {
+	uint32_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += jobs[i].active ? jobs[i].s.pending_count : 0;
+	if (active > 0 && (snap.skus = calloc(total + 1, sizeof(*snap.skus))) == NULL)
+		e = omo_fail(&d, OMO_E_NOMEM, "out of memory");
+	for (int i = 0; e == OMO_E_OK && i < n; i++)
+		for (uint32_t l = 0; jobs[i].active && l < jobs[i].s.pending_count; l++)
+			snap.skus[snap.n_skus++] = jobs[i].s.pending[l].sku;
+	if (e == OMO_E_OK &&
+	    (active == 0 || (e = snapshot_take(ctx, app, &snap, &d)) == OMO_E_OK)) {
 		if (planner_alloc(&p, nn) != OMO_E_OK)
 			e = omo_fail(&d, OMO_E_NOMEM, "out of memory");
 		for (int i = 0; i < n && e == OMO_E_OK; i++)
@@ -698,9 +708,7 @@ static omo_err route_batch(omo_ctx *ctx, job *jobs, int n)
 		else if (jobs[i].release && codes[i] != OMO_E_OK)
 			e = schedule_retry(ctx, &jobs[i].s, ctx->now_us + app->retry_us);
 	planner_free(p);
-	free(snap.skus);
-	free(snap.on_hand);
-	free(snap.reserved);
+	snapshot_fini(&snap);
 	return e;
 }
 
@@ -936,11 +944,82 @@ static void replay(const router_app *app, planner *p, const omo_decision *d, cha
 	snprintf(out, outlen, "%s", same ? "same plan" : "different plan");
 }
 
+/* ---- promise: where each SKU would come from, and when ------------------ */
+
+/*
+ * promise routes each item alone, as a one-line order, against one stock
+ * snapshot, with the rules in force; nothing is held (a checkout holds with
+ * hold_cart). The row names the node sending most units and the latest day
+ * any of them arrives.
+ */
+static omo_err promise(omo_ctx *ctx, const omo_promise *q, omo_msg *reply, omo_error_detail *d)
+{
+	const router_app *app = ctx->app;
+	snapshot snap = {0};
+	planner *p = NULL;
+	omo_msg_init(reply, OMO_MSG_PROMISE_REPLY);
+	omo_promise_reply *out = &reply->body.promise_reply;
+	omo_err e = OMO_E_OK;
+	if (q->fulfillment == OMO_PICKUP_IN_STORE &&
+	    omo_catalog_node_index(&app->catalog, q->pickup_node) < 0)
+		return omo_fail(d, OMO_E_UNKNOWN_NODE, "pickup_node: \"%s\" is not in the network",
+		                q->pickup_node);
+	snap.skus = calloc(q->items_count + 1, sizeof(*snap.skus));
+	out->rows = omo_arena_alloc(&reply->arena, q->items_count * sizeof(*out->rows));
+	if (snap.skus == NULL || out->rows == NULL ||
+	    planner_alloc(&p, app->catalog.n_nodes) != OMO_E_OK)
+		e = omo_fail(d, OMO_E_NOMEM, "out of memory");
+	for (uint32_t i = 0; e == OMO_E_OK && i < q->items_count; i++)
+		snap.skus[snap.n_skus++] = q->items[i].sku;
+	if (e == OMO_E_OK)
+		e = snapshot_take(ctx, app, &snap, d);
+	snprintf(out->rules_hash, sizeof(out->rules_hash), "%s", app->rules.hash);
+	for (uint32_t i = 0; e == OMO_E_OK && i < q->items_count; i++) {
+		omo_alloc_line line = {.line_no = 1, .quantity = q->items[i].quantity};
+		omo_decision dec = {.at_us = ctx->now_us,
+		                    .channel = q->channel,
+		                    .fulfillment = q->fulfillment,
+		                    .ship_to = q->ship_to,
+		                    .lines = &line,
+		                    .lines_count = 1};
+		omo_promise_row *row = &out->rows[out->rows_count++];
+		memcpy(line.sku, q->items[i].sku, sizeof(line.sku));
+		memcpy(dec.pickup_node, q->pickup_node, sizeof(dec.pickup_node));
+		memcpy(row->sku, q->items[i].sku, sizeof(row->sku));
+		row->quantity = q->items[i].quantity;
+		if ((e = decision_inputs(app, &snap, &dec, &reply->arena)) != OMO_E_OK)
+			break;
+		if (request_build(app, &dec, p) != 0 ||
+		    rt_decide(&app->rules, &p->order, &p->snap, &p->plan, p->cands) != RT_OK) {
+			e = omo_fail(d, OMO_E_INTERNAL, "items[%u] could not be routed", i);
+			break;
+		}
+		int64_t most = 0;
+		for (uint32_t k = 0; k < p->plan.n_allocs; k++) {
+			const rt_alloc *al = &p->plan.allocs[k];
+			row->available += al->quantity;
+			if (al->promise_day > row->promise_day)
+				row->promise_day = al->promise_day;
+			if (al->quantity > most) {
+				most = al->quantity;
+				memcpy(row->node, app->catalog.nodes[al->node].id,
+				       sizeof(row->node));
+			}
+		}
+		row->nodes = p->plan.n_nodes_used;
+	}
+	planner_free(p);
+	snapshot_fini(&snap);
+	return e;
+}
+
 static omo_err on_request(omo_ctx *ctx, const omo_msg *req, omo_msg *reply, omo_error_detail *d)
 {
 	const router_app *app = ctx->app;
+	if (req->type == OMO_MSG_PROMISE)
+		return promise(ctx, &req->body.promise, reply, d);
 	if (req->type != OMO_MSG_EXPLAIN)
-		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "the router answers explain only");
+		return omo_fail(d, OMO_E_UNKNOWN_TYPE, "the router answers promise and explain");
 	omo_msg_init(reply, OMO_MSG_EXPLANATION);
 	explain_scan x = {.a = &reply->arena, .e = OMO_E_OK, .d = d};
 	omo_err e = omo_scan(ctx->txn, T_DECISIONS, req->body.explain.order_id.b, 16, NULL, 0,

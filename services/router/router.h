@@ -16,7 +16,10 @@
  * Sourcing follows a rule set (routing/rules.h), reloaded when its file
  * changes (checked at every tick); each routing attempt stores a decision
  * record naming the rule set's hash, which the explain query returns with
- * the result of re-running its inputs.
+ * the result of re-running its inputs. The promise query answers a
+ * checkout: for many SKUs at once, how many units the rule set would source
+ * for a ship-to (or pick-up store), from where, and on what day they would
+ * arrive; nothing is held.
  */
 #ifndef OMO_ROUTER_H
 #define OMO_ROUTER_H

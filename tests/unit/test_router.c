@@ -1150,6 +1150,69 @@ static void test_unfillable_given_up(void **state)
 	assert_int_equal(count_type(f, OMO_MSG_ORDER_UNROUTABLE), 0);
 }
 
+static void promise_req(omo_msg *req, omo_promise_item *items, const char *const *want)
+{
+	omo_msg_init(req, OMO_MSG_PROMISE);
+	req->body.promise.channel = OMO_CHANNEL_WEB;
+	req->body.promise.fulfillment = OMO_SHIP_TO_HOME;
+	req->body.promise.ship_to = new_york;
+	uint32_t n = 0;
+	for (; want[n] != NULL; n++) {
+		const char *colon = strchr(want[n], ':');
+		snprintf(items[n].sku, sizeof(items[n].sku), "%.*s", (int)(colon - want[n]),
+		         want[n]);
+		items[n].quantity = atoi(colon + 1);
+	}
+	req->body.promise.items = items;
+	req->body.promise.items_count = n;
+}
+
+static void test_promise_per_sku(void **state)
+{
+	fx *f = *state;
+	fake_stock(&f->fk, "SKU-0001", "ST-NYC", 5);
+	fake_stock(&f->fk, "SKU-0001", "DC-NJ", 10);
+	fake_stock(&f->fk, "SKU-0002", "DC-TX", 3);
+	omo_promise_item items[3];
+	omo_msg req, r;
+	const char *want[] = {"SKU-0001:2", "SKU-0002:5", "SKU-0003:1", NULL};
+	promise_req(&req, items, want);
+	tk_request(&f->s, &f->g, &req, &r, NULL);
+	assert_int_equal(r.type, OMO_MSG_PROMISE_REPLY);
+	const omo_promise_reply *p = &r.body.promise_reply;
+	assert_int_equal(strlen(p->rules_hash), 64);
+	assert_int_equal(p->rows_count, 3);
+	/* the nearby store: a day to pick, zone 1 overnight (NOW is day 20454) */
+	assert_string_equal(p->rows[0].sku, "SKU-0001");
+	assert_int_equal(p->rows[0].available, 2);
+	assert_string_equal(p->rows[0].node, "ST-NYC");
+	assert_int_equal(p->rows[0].nodes, 1);
+	assert_int_equal(p->rows[0].promise_day, 20456);
+	/* 3 of 5 in Dallas, five days away in zone 4 */
+	assert_int_equal(p->rows[1].quantity, 5);
+	assert_int_equal(p->rows[1].available, 3);
+	assert_string_equal(p->rows[1].node, "DC-TX");
+	assert_int_equal(p->rows[1].promise_day, 20459);
+	/* none anywhere */
+	assert_int_equal(p->rows[2].available, 0);
+	assert_string_equal(p->rows[2].node, "");
+	assert_int_equal(p->rows[2].promise_day, 0);
+	omo_msg_fini(&r);
+	/* one stock query for all of it; nothing held, nothing published */
+	assert_int_equal(f->fk.n_calls, 1);
+	assert_int_equal(f->fk.calls[0].type, OMO_MSG_STOCK_QUERY);
+	assert_int_equal(f->fk.calls[0].n_skus, 3);
+	assert_int_equal(f->g.n, 0);
+
+	/* a pick-up store that is not in the network is refused by name */
+	promise_req(&req, items, want);
+	req.body.promise.fulfillment = OMO_PICKUP_IN_STORE;
+	strcpy(req.body.promise.pickup_node, "ST-NOWHERE");
+	tk_request(&f->s, &f->g, &req, &r, NULL);
+	tk_assert_error(&r, "UNKNOWN_NODE");
+	omo_msg_fini(&r);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1164,6 +1227,7 @@ int main(void)
 	    T(test_pickup_uses_only_pickup_store),
 	    T(test_lost_reserve_reply_leaks_no_hold),
 	    T(test_unfillable_given_up),
+	    T(test_promise_per_sku),
 	    cmocka_unit_test(test_rules_reload_and_explain),
 	};
 #undef T

@@ -375,6 +375,35 @@ static void fill_msg(omo_msg *m, omo_msg_type t)
 		break;
 	}
 	case OMO_MSG_RELEASE_CART: m->body.release_cart.cart_id = uuid_of(9); break;
+	case OMO_MSG_PROMISE: {
+		static omo_promise_item items[2] = {{.sku = "SKU-0001", .quantity = 2},
+		                                    {.sku = "SKU-0002", .quantity = 100000}};
+		m->body.promise.channel = OMO_CHANNEL_MOBILE;
+		m->body.promise.fulfillment = OMO_PICKUP_IN_STORE;
+		strcpy(m->body.promise.pickup_node, "ST-NYC");
+		m->body.promise.ship_to = sample_address();
+		m->body.promise.items = items;
+		m->body.promise.items_count = 2;
+		break;
+	}
+	case OMO_MSG_PROMISE_REPLY: {
+		static omo_promise_row rows[2] = {{.sku = "SKU-0001",
+		                                   .quantity = 2,
+		                                   .available = 2,
+		                                   .node = "ST-NYC",
+		                                   .nodes = 1,
+		                                   .promise_day = 20455},
+		                                  {.sku = "SKU-0002",
+		                                   .quantity = 100000,
+		                                   .available = 7,
+		                                   .node = "DC-NJ",
+		                                   .nodes = 2,
+		                                   .promise_day = 20458}};
+		memset(m->body.promise_reply.rules_hash, 'c', 64);
+		m->body.promise_reply.rows = rows;
+		m->body.promise_reply.rows_count = 2;
+		break;
+	}
 	case OMO_MSG_EXPLAIN: m->body.explain.order_id = uuid_of(7); break;
 	case OMO_MSG_EXPLANATION: sample_explanation(&m->body.explanation); break;
 	case OMO_MSG_COUNT: fail_msg("OMO_MSG_COUNT is not a message type");
@@ -1579,7 +1608,7 @@ static void test_enums(void **state)
 static void test_message_descriptors(void **state)
 {
 	(void)state;
-	assert_int_equal(OMO_MSG_COUNT, 30);
+	assert_int_equal(OMO_MSG_COUNT, 32);
 	assert_string_equal(omo_msg_name(OMO_MSG_SUBMIT_ORDER), "submit_order");
 	assert_string_equal(omo_msg_name(OMO_MSG_FULFILLMENT_UPDATE), "fulfillment_update");
 	assert_string_equal(omo_msg_name(OMO_MSG_COUNT), "?");
