@@ -58,6 +58,7 @@ struct omo_core {
 	struct {
 		char producer[OMO_PRODUCER_MAX + 1];
 		uint64_t epoch, latest;
+		int64_t heard_at_us;      /* when it last spoke to us: event, heartbeat or answer */
 		bool beyond_retention;    /* what we miss is no longer in its outbox */
 	} heard[MAX_PRODUCERS];           /* the latest sequence each producer announced */
 	timed_request timed[BATCH_TIMED]; /* requests of the open batch, answered when it commits */
@@ -559,6 +560,7 @@ static void heard(omo_core *c, const char *producer, uint64_t epoch, uint64_t se
 	int i = heard_slot(c, producer, strlen(producer), true);
 	if (i < 0)
 		return;
+	c->heard[i].heard_at_us = omo_core_now(c);
 	if (c->heard[i].epoch != epoch)
 		c->heard[i].epoch = epoch, c->heard[i].latest = 0;
 	if (seq > c->heard[i].latest)
@@ -656,10 +658,21 @@ int omo_core_catch_up(omo_core *c, const omo_gap *gap)
 		          gap->producer, (unsigned long long)gap->from_seq,
 		          (long long)ev->latest_seq);
 	int slot = heard_slot(c, gap->producer, strlen(gap->producer), true);
-	if (slot >= 0)
+	if (slot >= 0) {
 		c->heard[slot].beyond_retention = beyond;
+		c->heard[slot].heard_at_us = omo_core_now(c); /* it answered */
+	}
+	/* It began a new history (its store made afresh): follow that one from its
+	 * start, as omo_core_event does for an event of it. */
+	omo_gap fresh = {.epoch = (uint64_t)ev->epoch, .from_seq = 1};
+	bool new_history = ev->events_count == 0 && gap->epoch != 0 && fresh.epoch != 0 &&
+	                   fresh.epoch != gap->epoch;
 	omo_msg_fini(&reply);
-	return applied;
+	if (!new_history)
+		return applied;
+	snprintf(fresh.producer, sizeof(fresh.producer), "%s", gap->producer);
+	int more = omo_core_catch_up(c, &fresh);
+	return more < 0 ? applied : applied + more;
 }
 
 /* catch_up_due tells whether a producer may be asked for missed events now:
@@ -697,6 +710,25 @@ void omo_core_take_event(omo_core *c, const void *data, size_t len)
 		catch_up_due(c, gap.producer, now, true);
 	else if (applied > 0)
 		omo_core_event(c, data, len, &gap);
+}
+
+void omo_core_check_silence(omo_core *c, const char *producer, int64_t silence_us)
+{
+	int64_t now = omo_core_now(c);
+	int i = heard_slot(c, producer, strlen(producer), true);
+	if (i < 0 || now - c->heard[i].heard_at_us < silence_us ||
+	    !catch_up_due(c, producer, now, false))
+		return;
+	omo_gap gap;
+	uint64_t epoch, last;
+	inbox_get(c, c->batch, producer, &epoch, &last);
+	snprintf(gap.producer, sizeof(gap.producer), "%s", producer);
+	gap.epoch = epoch; /* 0 if never heard of: the producer's current history */
+	gap.from_seq = last + 1;
+	if (omo_core_catch_up(c, &gap) < 0) {
+		catch_up_due(c, producer, now, true);
+		c->heard[i].heard_at_us = now; /* asked: the back-off paces the next try */
+	}
 }
 
 /* prune drops events beyond retention and replies older than it. */

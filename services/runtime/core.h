@@ -127,6 +127,15 @@ int omo_core_catch_up(omo_core *c, const omo_gap *gap);
  * (not more than once a second from a producer that does not answer). */
 void omo_core_take_event(omo_core *c, const void *data, size_t len);
 
+/*
+ * omo_core_check_silence asks a followed producer for what it published
+ * since we last applied, when nothing (no event, no heartbeat, no answer)
+ * has come from it for silence_us: a subscription that nng lost without a
+ * word (a dialer that never reconnects after the producer restarted) would
+ * otherwise leave this consumer behind for good. Call it in a batch.
+ */
+void omo_core_check_silence(omo_core *c, const char *producer, int64_t silence_us);
+
 /* omo_core_tick runs on_tick; returns when it is next due. */
 int64_t omo_core_tick(omo_core *c);
 /* omo_core_commit makes the batch durable; on failure nothing of it happened. */

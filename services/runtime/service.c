@@ -18,6 +18,7 @@
 #define BATCH_REQUESTS   512
 #define BATCH_EVENTS     2048
 #define HEARTBEAT_US     500000
+#define SILENCE_US       (4 * HEARTBEAT_US) /* a producer this quiet is asked directly */
 #define CALL_TIMEOUT_MS  5000
 #define FETCH_TIMEOUT_MS                                                                           \
 	500 /* catching up: a dead producer must not stall us; heartbeats retry                    \
@@ -91,6 +92,7 @@ typedef struct shell {
 	peer peers[MAX_PEERS];
 	unsigned n_peers;
 	const omo_common_config *cfg;
+	const omo_service_def *def;
 	faults faults;
 	observed obs;
 	omo_http *http;
@@ -338,6 +340,8 @@ static int serve(shell *sh)
 			omo_bus_msg_free(m);
 			n_events++;
 		}
+		for (unsigned i = 0; i < sh->def->n_follows; i++)
+			omo_core_check_silence(sh->core, sh->def->follows[i], SILENCE_US);
 		now = omo_core_now(sh->core);
 		/* New work may be due sooner than the last tick knew of. */
 		if (now >= next_tick || n_events > 0 || n_replies > 0)
@@ -383,7 +387,7 @@ static int serve(shell *sh)
 int omo_service_run(const omo_service_def *def, const omo_common_config *cfg, void *app)
 {
 	const omo_handlers *h = omo_service_handlers(def, app);
-	shell sh = {.cfg = cfg, .obs = {.mu = PTHREAD_MUTEX_INITIALIZER}};
+	shell sh = {.cfg = cfg, .def = def, .obs = {.mu = PTHREAD_MUTEX_INITIALIZER}};
 	omo_error_detail d = {0};
 	char url[2048], urls[MAX_PEERS][2048];
 	const char *sub_urls[MAX_PEERS];

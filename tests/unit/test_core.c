@@ -1076,6 +1076,46 @@ static void test_consumer_beyond_retention_says_so(void **state)
 	evs_fini(&e);
 }
 
+static void test_silent_producer_is_asked(void **state)
+{
+	fx *f = *state;
+	omo_core_set_caller(f->cons, call_prod, f);
+	evs e = produce(f, 3); /* published, but the subscription lost them all */
+	evs_fini(&e);
+	begin(f->cons);
+	omo_core_check_silence(f->cons, "shop", 2000000); /* never heard of: asked at once */
+	commit(f->cons);
+	assert_int_equal(f->ca.events, 3);
+
+	e = produce(f, 2);
+	evs_fini(&e);
+	f->now += 1000000; /* it answered a second ago: not asked again yet */
+	begin(f->cons);
+	omo_core_check_silence(f->cons, "shop", 2000000);
+	commit(f->cons);
+	assert_int_equal(f->ca.events, 3);
+
+	f->now += 1500000; /* silent for 2.5 s */
+	begin(f->cons);
+	omo_core_check_silence(f->cons, "shop", 2000000);
+	commit(f->cons);
+	assert_int_equal(f->ca.events, 5);
+	assert_counts(f->cons, 0, 5);
+
+	/* The producer comes back with a new history (its store made afresh):
+	 * asked with the old epoch, it says so, and its new history is followed. */
+	omo_core_close(f->prod);
+	tk_rm_rf(f->pdir);
+	f->prod = open_core(f, &shop, &f->pa, f->pdir);
+	e = produce(f, 2);
+	evs_fini(&e);
+	f->now += 2500000;
+	begin(f->cons);
+	omo_core_check_silence(f->cons, "shop", 2000000);
+	commit(f->cons);
+	assert_int_equal(f->ca.events, 7);
+}
+
 static void test_replies_dropped_after_retention(void **state)
 {
 	fx *f = *state;
@@ -1130,6 +1170,7 @@ int main(void)
 	    T(test_outbox_keeps_only_retained_events),
 	    T(test_replies_dropped_after_retention),
 	    T(test_consumer_beyond_retention_says_so),
+	    T(test_silent_producer_is_asked),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
