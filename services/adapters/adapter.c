@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "controls.h"
 #include "folder.h"
@@ -20,8 +21,92 @@ static const char *const adapter_tables[] = {"controls", "docs", "pos"};
 static void app_fini(void *a)
 {
 	adapter_app *app = a;
+	atomic_store(&app->stop, true);
+	if (app->receiving)
+		pthread_join(app->receiver, NULL);
+	for (uint32_t i = 0; app->links && i < app->partners.n; i++)
+		tls_link_close(app->links[i]);
+	free(app->links);
+	free(app->seen);
 	partner_set_fini(&app->partners);
 	omo_catalog_fini(&app->catalog);
+}
+
+/* ---- partners over tls+tcp:// ---------------------------------------------- */
+
+typedef struct receipt {
+	adapter_app *app;
+	uint32_t partner;
+} receipt;
+
+/* receive files a verified, fresh message in the partner's inbox. */
+static void receive(void *arg, const char *req, size_t len, char **reply, size_t *reply_len)
+{
+	receipt *r = arg;
+	const partner *p = &r->app->partners.partners[r->partner];
+	const char *doc;
+	size_t n;
+	char buf[300], name[96];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	const char *why = tls_link_check(&r->app->seen[r->partner], req, len, now, &doc, &n);
+	if (!why) {
+		/* the message id names the file, reduced to characters every file system takes */
+		size_t k = (size_t)snprintf(name, sizeof name, "tls-");
+		for (const char *q = req + 8; *q && *q != ' ' && k + 6 < sizeof name; q++)
+			name[k++] = (char)(strchr("/.\\", *q) || *q < 0x21 || *q > 0x7e ? '_' : *q);
+		snprintf(name + k, sizeof name - k, "%s", p->json ? ".json" : ".edi");
+		if (folder_put(r->app->folders, p->id, "inbox", name, doc, n) != 0)
+			why = "it could not be stored; send it again";
+	}
+	if (why)
+		OMO_WARN("partner_message_ignored", "partner=%s reason=\"%s\"", p->id, why);
+	snprintf(buf, sizeof buf, why ? "ignored: %s" : "queued %s", why ? why : name);
+	*reply = strdup(buf);
+	*reply_len = *reply ? strlen(buf) : 0;
+}
+
+static void *receiver(void *arg)
+{
+	adapter_app *app = arg;
+	while (!atomic_load(&app->stop))
+		for (uint32_t i = 0; i < app->partners.n && !atomic_load(&app->stop); i++)
+			if (app->links[i]) {
+				receipt r = {app, i};
+				tls_link_serve(app->links[i], 20, receive, &r);
+			}
+	return NULL;
+}
+
+static int open_links(adapter_app *app, const char *cert, char *err, size_t errlen)
+{
+	uint32_t n = app->partners.n, open = 0;
+	if (!cert[0] || n == 0)
+		return 0;
+	app->links = calloc(n, sizeof *app->links);
+	app->seen = calloc(n, sizeof *app->seen);
+	if (!app->links || !app->seen) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const partner *p = &app->partners.partners[i];
+		if (!p->tls_listen[0])
+			continue;
+		if (tls_link_listen(&app->links[i], p->tls_listen, cert, p->tls_ca, err, errlen) !=
+		    0)
+			return -1;
+		OMO_INFO("partner_listening", "partner=%s url=%s port=%d", p->id, p->tls_listen,
+		         tls_link_port(app->links[i]));
+		open++;
+	}
+	if (open && pthread_create(&app->receiver, NULL, receiver, app) != 0) {
+		snprintf(err, errlen, "cannot start the receiving thread");
+		return -1;
+	}
+	app->receiving = open > 0;
+	return 0;
 }
 
 static int app_init(void *a, const void *c, char *err, size_t errlen)
@@ -36,7 +121,7 @@ static int app_init(void *a, const void *c, char *err, size_t errlen)
 	for (uint32_t i = 0; i < app->partners.n; i++)
 		if (folder_open(app->folders, app->partners.partners[i].id, err, errlen) != 0)
 			return -1;
-	return 0;
+	return open_links(app, cfg->tls_cert, err, errlen);
 }
 
 /* ---- what a document became ------------------------------------------------ */

@@ -14,6 +14,11 @@
  * only after that record is durable, so a crash at any moment loses and
  * duplicates nothing, and a document sent twice is applied once.
  *
+ * Partners with a tls: listener in their mapping may also send documents
+ * over tls+tcp:// (tls_link.h): a message that passes the handshake on the
+ * partner's own listener and is no replay is written to that partner's
+ * inbox, and goes the same way as a file.
+ *
  * It follows the router: a fulfillment_requested for a node a partner
  * fulfils becomes an 850 (drop-ship manufacturer) or 940 (3PL) in the
  * partner's outbox, numbered from its persisted control numbers, and
@@ -25,10 +30,14 @@
 #ifndef OMO_ADAPTER_H
 #define OMO_ADAPTER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "catalog.h"
 #include "config.h"
 #include "partner.h"
 #include "service.h"
+#include "tls_link.h"
 
 #define ADAPTER_OPTIONS(X, T)                                                                      \
 	OMO_COMMON_OPTIONS(X, T)                                                                   \
@@ -36,7 +45,10 @@
 	X(T, STR, partners_dir, "simulators/scenarios/demo/partners",                              \
 	  "one YAML mapping per partner")                                                          \
 	X(T, STR, folders_dir, "state/partners", "each partner's watched folders")                 \
-	X(T, INT, poll_ms, "200", "how often the folders are looked at")
+	X(T, INT, poll_ms, "200", "how often the folders are looked at")                           \
+	X(T, STR, tls_cert, "",                                                                    \
+	  "our certificate and key (one PEM file) for the partners' tls+tcp:// listeners; empty: " \
+	  "none")
 
 typedef struct adapter_config {
 	ADAPTER_OPTIONS(OMO_CONFIG_FIELD, _)
@@ -47,6 +59,13 @@ typedef struct adapter_app {
 	partner_set partners;
 	char folders[1024];
 	int64_t poll_us;
+	/* the partners' tls+tcp:// listeners: each verified message becomes a file in
+	 * the partner's inbox, read by a thread of their own */
+	tls_link **links; /* by partner index, NULL where none */
+	tls_seen *seen;   /* each partner's replay memory */
+	pthread_t receiver;
+	bool receiving;
+	atomic_bool stop;
 } adapter_app;
 
 extern const omo_service_def adapter_service;

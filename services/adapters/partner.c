@@ -326,11 +326,34 @@ static int load_x12(loader *l, partner *p, json_t *x)
 	return 0;
 }
 
+/* tls: {listen: URL, ca: FILE}; a relative ca is beside the mapping file. */
+static int load_tls(loader *l, partner *p, json_t *t)
+{
+	static const char *const keys[] = {"listen", "ca", NULL};
+	char ca[512];
+	if (t == NULL)
+		return 0;
+	if (!json_is_object(t) || check_keys(l, t, "tls", keys) ||
+	    get_code(l, json_object_get(t, "listen"), "tls.listen", p->tls_listen,
+	             sizeof p->tls_listen) ||
+	    get_code(l, json_object_get(t, "ca"), "tls.ca", ca, sizeof ca))
+		return json_is_object(t) ? -1 : fail(l, "tls", "must be a map with listen and ca");
+	if (strncmp(p->tls_listen, "tls+tcp://", 10) != 0)
+		return fail(l, "tls.listen", "must be a tls+tcp:// address");
+	const char *slash = strrchr(l->path, '/');
+	if (ca[0] == '/' || !slash)
+		snprintf(p->tls_ca, sizeof p->tls_ca, "%s", ca);
+	else
+		snprintf(p->tls_ca, sizeof p->tls_ca, "%.*s/%s", (int)(slash - l->path), l->path,
+		         ca);
+	return 0;
+}
+
 static int load_tree(loader *l, partner *p, json_t *root)
 {
 	static const char *const keys[] = {
 	    "partner",         "name", "node", "channel", "x12", "documents", "items", "locations",
-	    "default_ship_to", "json", NULL};
+	    "default_ship_to", "json", "tls",  NULL};
 	static const char *const doc_keys[] = {"in", "out", NULL};
 	if (!json_is_object(root))
 		return fail(l, "top", "must be a map");
@@ -380,6 +403,8 @@ static int load_tree(loader *l, partner *p, json_t *root)
 	if (ship && get_address(l, ship, "default_ship_to", &p->default_ship_to))
 		return -1;
 	p->has_default_ship_to = ship != NULL;
+	if (load_tls(l, p, json_object_get(root, "tls")))
+		return -1;
 
 	json_t *arr = json_object_get(root, "items"), *v;
 	size_t i;

@@ -18,6 +18,7 @@
  *   x12: {id: "ZZ:DAYTONMFG", our_id: "ZZ:OMORETAIL", version: "00401"}
  *   documents: {in: [855, 856, 810], out: [850]}
  *   json: shopify                     # or amazon, commercetools: a JSON channel
+ *   tls: {listen: "tls+tcp://0.0.0.0:7443", ca: dayton-ca.pem}  # its own authority
  *   items:
  *     - {sku: SKU-0182, gtin: "00012345600012", vendor: "D-182"}
  *   locations:
@@ -113,6 +114,8 @@ typedef struct partner {
 	uint32_t n_items;
 	partner_location *locations; /* sorted by (kind, code) */
 	uint32_t n_locations;
+	char tls_listen[128];     /* its tls+tcp:// listener, or "" */
+	char tls_ca[1024];        /* the only authority its client certificates may come from */
 	bool has_default_ship_to; /* where orders ship that name no known place */
 	omo_address default_ship_to;
 } partner;

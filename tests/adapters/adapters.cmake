@@ -10,7 +10,7 @@ omo_test(test_x12_flows SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_x12_flows.c
 omo_test(test_adapter SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_adapter.c
 	LIBS omo_adapters omo_adapter_testkit omo_x12_testutil)
 omo_test(test_tls_link SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_tls_link.c
-	LIBS omo_adapters omo_adapter_testkit pthread)
+	LIBS omo_adapters omo_adapter_testkit omo_x12_testutil pthread)
 omo_test(test_json_channels SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_json_channels.c
 	LIBS omo_adapters omo_adapter_testkit)
 
