@@ -26,6 +26,8 @@ static const char *const core_tables[] = {"omo.outbox", "omo.inbox",       "omo.
 #define BATCH_TIMED     4096    /* requests of one batch whose latency is measured */
 #define N_BOUNDS        11
 #define STAT_VALUE_MAX  64 /* bytes of a statistic's label value */
+#define MAX_ASK_BACKOFF_US                                                                         \
+	30000000 /* a producer that does not answer is asked at least this often */
 
 typedef struct timed_request {
 	omo_msg_type type;
@@ -59,6 +61,7 @@ struct omo_core {
 		char producer[OMO_PRODUCER_MAX + 1];
 		uint64_t epoch, latest;
 		int64_t heard_at_us;      /* when it last spoke to us: event, heartbeat or answer */
+		int64_t ask_backoff_us;   /* how long to wait before asking again, once it failed */
 		bool beyond_retention;    /* what we miss is no longer in its outbox */
 	} heard[MAX_PRODUCERS];           /* the latest sequence each producer announced */
 	timed_request timed[BATCH_TIMED]; /* requests of the open batch, answered when it commits */
@@ -561,6 +564,7 @@ static void heard(omo_core *c, const char *producer, uint64_t epoch, uint64_t se
 	if (i < 0)
 		return;
 	c->heard[i].heard_at_us = omo_core_now(c);
+	c->heard[i].ask_backoff_us = 0;
 	if (c->heard[i].epoch != epoch)
 		c->heard[i].epoch = epoch, c->heard[i].latest = 0;
 	if (seq > c->heard[i].latest)
@@ -716,8 +720,11 @@ void omo_core_check_silence(omo_core *c, const char *producer, int64_t silence_u
 {
 	int64_t now = omo_core_now(c);
 	int i = heard_slot(c, producer, strlen(producer), true);
-	if (i < 0 || now - c->heard[i].heard_at_us < silence_us ||
-	    !catch_up_due(c, producer, now, false))
+	if (i < 0)
+		return;
+	int64_t wait =
+	    c->heard[i].ask_backoff_us > silence_us ? c->heard[i].ask_backoff_us : silence_us;
+	if (now - c->heard[i].heard_at_us < wait || !catch_up_due(c, producer, now, false))
 		return;
 	omo_gap gap;
 	uint64_t epoch, last;
@@ -726,8 +733,16 @@ void omo_core_check_silence(omo_core *c, const char *producer, int64_t silence_u
 	gap.epoch = epoch; /* 0 if never heard of: the producer's current history */
 	gap.from_seq = last + 1;
 	if (omo_core_catch_up(c, &gap) < 0) {
+		/* Down, not just quiet: each call costs this loop a timeout, so ask
+		 * less and less often (up to every 30 s); its heartbeats, if they
+		 * come back, end the wait at once. */
 		catch_up_due(c, producer, now, true);
-		c->heard[i].heard_at_us = now; /* asked: the back-off paces the next try */
+		c->heard[i].heard_at_us = now;
+		int64_t next =
+		    2 * (c->heard[i].ask_backoff_us ? c->heard[i].ask_backoff_us : silence_us);
+		c->heard[i].ask_backoff_us = next < MAX_ASK_BACKOFF_US ? next : MAX_ASK_BACKOFF_US;
+	} else {
+		c->heard[i].ask_backoff_us = 0;
 	}
 }
 

@@ -1116,6 +1116,34 @@ static void test_silent_producer_is_asked(void **state)
 	assert_int_equal(f->ca.events, 7);
 }
 
+static int down_calls;
+
+static omo_err call_down(void *arg, const char *peer, const omo_msg *req, omo_msg *reply,
+                         omo_error_detail *d)
+{
+	(void)arg;
+	(void)req;
+	memset(reply, 0, sizeof(*reply));
+	down_calls++;
+	return omo_fail(d, OMO_E_UNAVAILABLE, "%s is down", peer);
+}
+
+static void test_producer_down_is_asked_less_often(void **state)
+{
+	fx *f = *state;
+	omo_core_set_caller(f->cons, call_down, NULL);
+	down_calls = 0;
+	/* every 100 ms for 40 s: asked at 0, then after 4, 8, 16 s... (each call
+	 * to a dead producer costs the consumer's loop a timeout) */
+	for (int i = 0; i < 400; i++) {
+		begin(f->cons);
+		omo_core_check_silence(f->cons, "shop", 2000000);
+		commit(f->cons);
+		f->now += 100000;
+	}
+	assert_int_equal(down_calls, 4); /* at 0, 4, 12 and 28 s */
+}
+
 static void test_replies_dropped_after_retention(void **state)
 {
 	fx *f = *state;
@@ -1171,6 +1199,7 @@ int main(void)
 	    T(test_replies_dropped_after_retention),
 	    T(test_consumer_beyond_retention_says_so),
 	    T(test_silent_producer_is_asked),
+	    T(test_producer_down_is_asked_less_often),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
