@@ -47,10 +47,7 @@
 /* ---- options ---------------------------------------------------------- */
 
 #define CLI_OPTIONS(X, T)                                                                          \
-	X(T, STR, state, "state", "state directory: run/ (sockets, pids), data/, log/")            \
-	X(T, STR, network, "simulators/scenarios/demo",                                            \
-	  "network directory (nodes.csv, skus.csv, stock.csv)")                                    \
-	X(T, INT, timeout_ms, "5000", "how long to wait for a service's reply")                    \
+	OMO_CLIENT_OPTIONS(X, T)                                                                   \
 	X(T, INT, sync, "1", "up: 1 fsync every commit (durable); 0 leave it to the OS")           \
 	X(T, STR, log_level, "info", "up: the services' log level")                                \
 	X(T, INT, reject_pct, "-1", "up: percent of fulfilments a node rejects (-1: its default)") \

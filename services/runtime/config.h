@@ -50,6 +50,13 @@ typedef struct omo_option {
 	  "address of /metrics, /healthz and /readyz (port 0: any free one, written to "           \
 	  "<run_dir>/<service>.http); empty: none")
 
+/* Options of the programs that talk to a running local stack (omo, omo-sim). */
+#define OMO_CLIENT_OPTIONS(X, T)                                                                   \
+	X(T, STR, state, "state", "state directory: run/ (sockets, pids), data/, log/")            \
+	X(T, STR, network, "simulators/scenarios/demo",                                            \
+	  "network directory (nodes.csv, skus.csv, stock.csv)")                                    \
+	X(T, INT, timeout_ms, "5000", "how long to wait for a service's reply")
+
 /*
  * omo_config_load fills cfg from the layers above. On a bad option or value
  * it writes a sentence to err and returns -1; for --help it prints the table

@@ -50,15 +50,12 @@
 /* ---- options ---------------------------------------------------------- */
 
 #define SIM_OPTIONS(X, T)                                                                          \
-	X(T, STR, state, "state", "state directory of the running stack (see omo up)")             \
-	X(T, STR, network, "simulators/scenarios/demo",                                            \
-	  "network directory (nodes.csv, skus.csv, stock.csv)")                                    \
+	OMO_CLIENT_OPTIONS(X, T)                                                                   \
 	X(T, INT, orders, "1000", "orders to submit")                                              \
 	X(T, INT, seed, "1", "seed of the generated orders")                                       \
 	X(T, INT, rate, "400", "orders per second (0: as fast as the service answers)")            \
 	X(T, INT, settle_s, "90", "how long to wait for the orders to settle, in seconds")         \
-	X(T, INT, threads, "4", "client threads, each with its own REQ socket")                    \
-	X(T, INT, timeout_ms, "5000", "how long to wait for one reply")
+	X(T, INT, threads, "4", "client threads, each with its own REQ socket")
 
 typedef struct sim_config {
 	SIM_OPTIONS(OMO_CONFIG_FIELD, _)
